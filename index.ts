@@ -1,0 +1,39 @@
+// The Pulumi program: config -> plan -> components -> stack outputs. Everything it decides is in
+// topology/ (pure, tested); everything it declares is in components/.
+
+import * as pulumi from "@pulumi/pulumi";
+import { Olympus } from "./components/olympus";
+import { ConfigError, OlympusConfig, loadConfig } from "./topology/config";
+import { planTopology } from "./topology/plan";
+
+function stackConfig(): OlympusConfig {
+    try {
+        return loadConfig(pulumi.runtime.allConfig());
+    } catch (err) {
+        // A RunError reaches the person running `pulumi up` as its message alone, without a stack trace.
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+}
+
+export = async () => {
+    const config = stackConfig();
+    const plan = planTopology(config);
+    const olympus = new Olympus("olympus", { plan, gcpProject: config.gcp?.project });
+
+    return {
+        topology: plan.topology,
+        primaryRegion: plan.primary,
+        steering: plan.steering,
+        failoverDetectionSeconds: plan.failover.detectionSeconds,
+        regions: Object.fromEntries(plan.regions.map((r) => [r.name, {
+            cloud: r.cloud,
+            location: r.location,
+            role: r.role,
+            upstream: r.upstream,
+            writeRegion: r.writeEndpoint.region,
+            readRegion: r.readEndpoint.region,
+            networkId: olympus.regions[r.name].networkId,
+        }])),
+    };
+};

@@ -1,0 +1,65 @@
+// Shared test helpers: offline runs of the real program (memoised per stack, so every spec reads
+// the same run instead of re-running it), and queries over what a run recorded.
+
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { OfflineRun, PROJECT_DIR, RecordedResource, redact, reveal, runOffline } from "../tools/engine";
+import { listStacks, readProject } from "../tools/stackfile";
+
+const runs = new Map<string, Promise<OfflineRun>>();
+
+/** The offline run of a shipped stack, computed once per test process. */
+export function stackRun(stack: string): Promise<OfflineRun> {
+    if (!runs.has(stack)) runs.set(stack, runOffline({ stack }));
+    return runs.get(stack)!;
+}
+
+export function shippedStacks(): string[] {
+    return listStacks(readProject(PROJECT_DIR));
+}
+
+/** Write a stack file to a temporary directory and return its path. */
+export function tempStackFile(name: string, text: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-stack-"));
+    const file = path.join(dir, `Pulumi.${name}.yaml`);
+    fs.writeFileSync(file, text);
+    return file;
+}
+
+export function ofType(run: OfflineRun, type: string): RecordedResource[] {
+    return run.resources.filter((r) => r.type === type);
+}
+
+/** Resources whose ancestors include the Region component `region`. */
+export function inRegion(run: OfflineRun, region: string): RecordedResource[] {
+    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+    return run.resources.filter((r) => {
+        for (let cur = byUrn.get(r.parent); cur; cur = byUrn.get(cur.parent)) {
+            if (cur.type === "olympus:index:Region") return cur.name === region;
+        }
+        return false;
+    });
+}
+
+export function countByType(resources: RecordedResource[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    return counts;
+}
+
+/** Inputs with secrets shown as `[secret]`, as a person (or a log) would see them. */
+export function inputs(r: RecordedResource): Record<string, any> {
+    return redact(r.wireInputs) as Record<string, any>;
+}
+
+/** Inputs with secrets revealed: for asserting on secret values, never for printing. */
+export function revealedInputs(r: RecordedResource): Record<string, any> {
+    return reveal(r.wireInputs) as Record<string, any>;
+}
+
+/** The provider resource a resource was declared with. */
+export function providerOf(run: OfflineRun, r: RecordedResource): RecordedResource | undefined {
+    const urn = r.provider.slice(0, r.provider.lastIndexOf("::"));
+    return run.resources.find((p) => p.urn === urn);
+}

@@ -1,0 +1,115 @@
+// `npm run bench`: start-up speed and memory of the offline plan, as ratios measured in one run
+// (this machine is shared and noisy; absolute seconds mean little, ratios from one run do).
+//   1. the plan of the default stack against a baseline that only loads @pulumi/pulumi and the
+//      three cloud SDKs (goal: the program's own work adds at most 30%);
+//   2. the plan at 2, 4, 8 and 16 generated regions (goal: 16 regions cost at most 1.5x 2 regions);
+//   3. the type-check: TypeScript 7 (what `npm test` runs) against TypeScript 5's tsc.
+// Each figure is the median of --runs runs (default 5), with the commands interleaved after one
+// warm-up run each.
+
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LOCATIONS } from "../topology/catalog";
+
+const ROOT = path.resolve(__dirname, "..");
+const PROBE = path.join(__dirname, "bench-probe.js");
+
+interface Sample { seconds: number; maxRssMb: number }
+interface Measured { label: string; command: string[]; samples: Sample[] }
+
+function runOnce(command: string[]): Sample {
+    const rssFile = path.join(os.tmpdir(), `olympus-bench-${process.pid}-${Date.now()}.rss`);
+    const start = process.hrtime.bigint();
+    const res = spawnSync(command[0], command.slice(1), {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: `--require ${PROBE}`, OLYMPUS_BENCH_RSS_FILE: rssFile },
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (res.status !== 0) throw new Error(`${command.join(" ")} failed (${res.status}):\n${res.stdout}${res.stderr}`);
+    let maxRssMb = NaN;
+    if (fs.existsSync(rssFile)) {
+        maxRssMb = Number(fs.readFileSync(rssFile, "utf8")) / 1024;
+        fs.rmSync(rssFile);
+    }
+    return { seconds, maxRssMb };
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+}
+
+/** One untimed warm-up run of each command (disk caches, the transpile cache), then `runs` timed rounds. */
+function measure(items: { label: string; command: string[] }[], runs: number, warmUp = true): Measured[] {
+    const out: Measured[] = items.map((i) => ({ ...i, samples: [] }));
+    if (warmUp) for (const m of out) runOnce(m.command);
+    for (let r = 0; r < runs; r++) for (const m of out) m.samples.push(runOnce(m.command));
+    return out;
+}
+
+/** A stack file with `n` regions, alternating AWS and GCP locations, the first one primary. */
+function generatedStack(n: number, dir: string): string {
+    const aws = [...LOCATIONS.aws.keys()];
+    const gcp = [...LOCATIONS.gcp.keys()];
+    const regions = Array.from({ length: n }, (_, i) => {
+        const cloud = i % 2 === 0 ? "aws" : "gcp";
+        const location = cloud === "aws" ? aws[Math.floor(i / 2) % aws.length] : gcp[Math.floor(i / 2) % gcp.length];
+        return `    - { name: r${i + 1}, cloud: ${cloud}, location: ${location}, cidr: 10.${20 + i}.0.0/16${i === 0 ? ", primary: true" : ""} }`;
+    });
+    const file = path.join(dir, `Pulumi.bench-${n}.yaml`);
+    fs.writeFileSync(file, `config:
+  olympus:domain: ciam.example.com
+  olympus:regions:
+${regions.join("\n")}
+  olympus:gcp: { project: olympus-bench-project }
+  olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }
+`);
+    return file;
+}
+
+function main(): void {
+    const runsArg = process.argv.indexOf("--runs");
+    const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-bench-"));
+    const node = process.execPath;
+    // The same command as `npm run plan`, without npm's own start-up in front of it.
+    const plan = (...args: string[]) => [node, "-r", "./tools/register.js", "tools/plan.ts", "--json", ...args];
+
+    const startup = measure([
+        { label: "baseline: load @pulumi/pulumi, aws, gcp, cloudflare", command: [node, "-e", "require('@pulumi/pulumi');require('@pulumi/aws');require('@pulumi/gcp');require('@pulumi/cloudflare')"] },
+        { label: "offline plan of the default stack (us-eu)", command: plan() },
+    ], runs);
+    const scale = measure([2, 4, 8, 16].map((n) => ({ label: `offline plan, ${n} regions`, command: plan("--stack-file", generatedStack(n, dir)) })), runs);
+    const typecheck = measure([
+        { label: "type-check, TypeScript 7 (npm run typecheck)", command: [node, "node_modules/typescript7/bin/tsc", "--noEmit", "--noCheck", "false", "-p", "."] },
+        { label: "type-check, TypeScript 5 tsc", command: [node, "node_modules/typescript/bin/tsc", "--noEmit", "--noCheck", "false", "-p", "."] },
+    ], 1, false);
+
+    const row = (m: Measured, base: Measured) => {
+        const t = median(m.samples.map((s) => s.seconds));
+        const rss = median(m.samples.map((s) => s.maxRssMb));
+        const bt = median(base.samples.map((s) => s.seconds));
+        const brss = median(base.samples.map((s) => s.maxRssMb));
+        return `  ${m.label.padEnd(56)} ${t.toFixed(2).padStart(6)} s  x${(t / bt).toFixed(2)}   ${rss.toFixed(0).padStart(4)} MB  x${(rss / brss).toFixed(2)}`;
+    };
+    const lines = [
+        `olympus bench: ${os.cpus().length} cores, node ${process.version}, median of ${runs} runs (type-check: 1 run)`,
+        "",
+        "Start-up (ratio to the baseline; goal: the plan at most x1.30)",
+        ...startup.map((m) => row(m, startup[0])),
+        "",
+        "Scale (ratio to 2 regions; goal: 16 regions at most x1.50)",
+        ...scale.map((m) => row(m, scale[0])),
+        "",
+        "Type-check (ratio to TypeScript 7)",
+        ...typecheck.map((m) => row(m, typecheck[0])),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main();

@@ -1,0 +1,170 @@
+// Offline answers for the resources and provider calls the program makes: realistic ids, ARNs,
+// self-links and addresses, derived deterministically from the resource's name so two runs agree.
+// A provider call without an answer here throws: an unmocked call must never pass silently.
+
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export const AWS_ACCOUNT_ID = "123456789012";
+
+function hex(seed: string, length: number): string {
+    let out = "";
+    for (let i = 0; out.length < length; i++) out += crypto.createHash("sha256").update(`${seed}#${i}`).digest("hex");
+    return out.slice(0, length);
+}
+
+/** A deterministic public address in TEST-NET-3 (203.0.113.0/24, RFC 5737): never a real host. */
+function testNetAddress(seed: string): string {
+    return `203.0.113.${1 + (parseInt(hex(seed, 4), 16) % 254)}`;
+}
+
+function privateAddress(seed: string, cidr?: string): string {
+    const base = (cidr ?? "10.0.0.0/24").split("/")[0].split(".").map(Number);
+    return `${base[0]}.${base[1]}.${base[2]}.${10 + (parseInt(hex(seed, 4), 16) % 200)}`;
+}
+
+interface ProviderInfo {
+    readonly type: string;
+    readonly region?: string;
+    readonly project?: string;
+}
+
+type Outputs = Record<string, unknown>;
+type Shape = (ctx: { name: string; inputs: Outputs; region: string; project: string; id: string }) => Outputs;
+
+/** EC2-style ids: prefix plus 17 hex digits. */
+const AWS_ID_PREFIX: Readonly<Record<string, string>> = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/instance:Instance": "i",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/volume:Volume": "vol",
+};
+
+/** GCP compute collections: where the resource lives and what the API calls it. */
+const GCP_COMPUTE: Readonly<Record<string, { scope: "global" | "regions" | "zones"; collection: string }>> = {
+    "gcp:compute/network:Network": { scope: "global", collection: "networks" },
+    "gcp:compute/subnetwork:Subnetwork": { scope: "regions", collection: "subnetworks" },
+    "gcp:compute/firewall:Firewall": { scope: "global", collection: "firewalls" },
+    "gcp:compute/address:Address": { scope: "regions", collection: "addresses" },
+    "gcp:compute/globalAddress:GlobalAddress": { scope: "global", collection: "addresses" },
+    "gcp:compute/instance:Instance": { scope: "zones", collection: "instances" },
+    "gcp:compute/disk:Disk": { scope: "zones", collection: "disks" },
+    "gcp:compute/router:Router": { scope: "regions", collection: "routers" },
+};
+
+const SHAPES: Readonly<Record<string, Shape>> = {
+    "aws:ec2/vpc:Vpc": ({ id, region }) => ({
+        arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:vpc/${id}`,
+        defaultSecurityGroupId: `sg-${hex(`${id}/sg`, 17)}`,
+        mainRouteTableId: `rtb-${hex(`${id}/rtb`, 17)}`,
+        ownerId: AWS_ACCOUNT_ID,
+    }),
+    "aws:ec2/subnet:Subnet": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:subnet/${id}`, ownerId: AWS_ACCOUNT_ID }),
+    "aws:ec2/internetGateway:InternetGateway": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:internet-gateway/${id}` }),
+    "aws:ec2/routeTable:RouteTable": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:route-table/${id}` }),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:security-group/${id}`, name: "default" }),
+    "aws:ec2/securityGroup:SecurityGroup": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:security-group/${id}` }),
+    "aws:ec2/instance:Instance": ({ id, region, name, inputs }) => ({
+        arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:instance/${id}`,
+        privateIp: privateAddress(name),
+        privateDns: `ip-${privateAddress(name).replace(/\./g, "-")}.ec2.internal`,
+        publicIp: inputs.associatePublicIpAddress ? testNetAddress(name) : "",
+        instanceState: "running",
+    }),
+    "aws:ec2/eip:Eip": ({ id, name, region }) => ({
+        allocationId: id,
+        publicIp: testNetAddress(name),
+        publicDns: `ec2-${testNetAddress(name).replace(/\./g, "-")}.compute-1.amazonaws.com`,
+        arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:elastic-ip/${id}`,
+    }),
+    "gcp:compute/subnetwork:Subnetwork": ({ inputs }) => ({
+        gatewayAddress: typeof inputs.ipCidrRange === "string" ? privateAddress("gw", inputs.ipCidrRange).replace(/\.\d+$/, ".1") : undefined,
+    }),
+    "gcp:compute/address:Address": ({ name }) => ({ address: testNetAddress(name) }),
+};
+
+/** Resource types the engine autonames, as the Pulumi engine does: `<name>-<7 hex>`. */
+function autoname(type: string, name: string, inputs: Outputs): Outputs {
+    if (inputs.name !== undefined || !type.startsWith("gcp:")) return {};
+    return { name: `${name}-${hex(`${type}/${name}`, 7)}` };
+}
+
+export class OfflineMocks implements pulumi.runtime.Mocks {
+    private readonly providers = new Map<string, ProviderInfo>();
+    /** Every provider call made, in order (for tests and for the default-provider check). */
+    readonly calls: { token: string; provider?: string }[] = [];
+    /**
+     * Calls the mocks could not answer. The SDK reduces a failed call's error to "Error", so the
+     * engine reports these itself.
+     */
+    readonly unanswered: string[] = [];
+
+    private providerFor(ref: string | undefined): ProviderInfo | undefined {
+        if (!ref) return undefined;
+        return this.providers.get(ref.slice(ref.lastIndexOf("::") + 2));
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Outputs } {
+        const { type, name, inputs } = args;
+        if (type.startsWith("pulumi:providers:")) {
+            const id = `${hex(`${type}/${name}`, 8)}-${hex(`${name}/b`, 4)}-${hex(`${name}/c`, 4)}-${hex(`${name}/d`, 4)}-${hex(`${name}/e`, 12)}`;
+            this.providers.set(id, { type, region: inputs.region, project: inputs.project });
+            return { id, state: inputs };
+        }
+        const provider = this.providerFor(args.provider);
+        const region = provider?.region ?? "us-east-1";
+        const project = provider?.project ?? "offline-project";
+        const named = { ...inputs, ...autoname(type, name, inputs) };
+
+        let id: string;
+        let extra: Outputs = {};
+        const gcp = GCP_COMPUTE[type];
+        if (AWS_ID_PREFIX[type]) {
+            id = `${AWS_ID_PREFIX[type]}-${hex(`${type}/${name}`, 17)}`;
+        } else if (gcp) {
+            const where = gcp.scope === "global" ? "global"
+                : gcp.scope === "regions" ? `regions/${named.region ?? region}`
+                    : `zones/${named.zone ?? `${region}-b`}`;
+            id = `projects/${project}/${where}/${gcp.collection}/${named.name}`;
+            extra = { selfLink: `https://www.googleapis.com/compute/v1/${id}`, project };
+        } else {
+            id = `${name}-${hex(`${type}/${name}`, 8)}`;
+        }
+        const shape = SHAPES[type];
+        const state = { ...named, ...extra, ...(shape ? shape({ name, inputs: named, region, project, id }) : {}) };
+        return { id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Outputs {
+        this.calls.push({ token: args.token, provider: args.provider });
+        const provider = this.providerFor(args.provider);
+        switch (args.token) {
+            case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                const region = provider?.region ?? "us-east-1";
+                return {
+                    id: region,
+                    names: ["a", "b", "c"].map((z) => `${region}${z}`),
+                    zoneIds: [1, 2, 3].map((n) => `${region.replace(/-(\w)\w*-/, "$1")}-az${n}`),
+                    groupNames: [region],
+                };
+            }
+            case "gcp:compute/getZones:getZones": {
+                const region = args.inputs.region ?? provider?.region;
+                return { id: `projects/${provider?.project}/regions/${region}`, names: ["b", "c", "d"].map((z) => `${region}-${z}`) };
+            }
+            default: {
+                const problem = `the offline engine has no answer for the provider call ${args.token}; add one to tools/mocks.ts`;
+                this.unanswered.push(problem);
+                throw new Error(problem);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// `npm run plan -- [--stack NAME | --stack-file PATH] [--json]`: the offline plan of a stack.
+// Needs no Pulumi CLI and no cloud account. Exit 0: planned; exit 1: the stack's configuration is
+// wrong (every problem is printed); exit 2: bad command line or an internal failure.
+
+import { ConfigError } from "../topology/config";
+import { DEFAULT_STACK, runOffline } from "./engine";
+import { formatReport, planReport } from "./report";
+import { StackFileError } from "./stackfile";
+
+const USAGE = `usage: npm run plan -- [--stack NAME | --stack-file PATH] [--json]
+  --stack NAME       a stack in stacks/ (default: ${DEFAULT_STACK})
+  --stack-file PATH  any stack file (Pulumi.<name>.yaml)
+  --json             one JSON document instead of text`;
+
+interface Args {
+    stack?: string;
+    stackFile?: string;
+    json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { json: false };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const value = (): string => {
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value`);
+            return v;
+        };
+        if (a === "--stack") args.stack = value();
+        else if (a === "--stack-file") args.stackFile = value();
+        else if (a === "--json") args.json = true;
+        else if (a === "--help" || a === "-h") throw new UsageError("");
+        else throw new UsageError(`unknown argument ${a}`);
+    }
+    return args;
+}
+
+class UsageError extends Error {}
+
+/** A Pulumi RunError carrying a ConfigError's message: the program refused the configuration. */
+function configProblems(err: unknown): string | undefined {
+    if (err instanceof ConfigError || err instanceof StackFileError) return err.message;
+    const e = err as { __pulumiRunError?: boolean; message?: string };
+    if (e && e.__pulumiRunError) return e.message;
+    return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let args: Args;
+    try {
+        args = parseArgs(argv);
+    } catch (err) {
+        const msg = (err as Error).message;
+        process.stderr.write(`${msg ? `error: ${msg}\n` : ""}${USAGE}\n`);
+        return msg ? 2 : 0;
+    }
+    try {
+        const run = await runOffline({ stack: args.stack, stackFile: args.stackFile });
+        const report = planReport(run);
+        process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+        return 0;
+    } catch (err) {
+        const problems = configProblems(err);
+        if (problems !== undefined) {
+            process.stderr.write(`error: ${problems}\n`);
+            return 1;
+        }
+        process.stderr.write(`internal error: ${(err as Error).stack ?? String(err)}\n`);
+        return 2;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => process.exit(code));
+}

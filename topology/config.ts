@@ -1,0 +1,611 @@
+// The typed stack configuration: every `olympus:*` key parsed, defaulted and validated before any
+// resource is declared. Every default lives here (STYLE.md rule 8). Errors are collected, not thrown
+// one at a time: a person fixing a stack file wants the whole list in one run.
+
+import { CLOUDS, Cloud, GEO_CODES, GeoCode, LOCATIONS, findLocation } from "./catalog";
+
+export const NAMESPACE = "olympus";
+
+export type Topology = "single-primary" | "per-region";
+export const TOPOLOGIES: readonly Topology[] = ["single-primary", "per-region"];
+
+export type DatabaseMode = "self-managed" | "managed";
+export const DATABASE_MODES: readonly DatabaseMode[] = ["self-managed", "managed"];
+/** PostgreSQL majors offered by RDS, Cloud SQL and the PGDG apt repository alike. */
+export const POSTGRES_VERSIONS = ["14", "15", "16", "17"] as const;
+export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
+
+export type CloudflarePlan = "free" | "pro" | "business" | "enterprise";
+/** Cloudflare's shortest health-monitor interval per plan, in seconds. */
+export const MONITOR_MIN_INTERVAL: Readonly<Record<CloudflarePlan, number>> = {
+    free: 60, pro: 60, business: 15, enterprise: 10,
+};
+export const MONITOR_MAX_INTERVAL = 3600;
+export const MONITOR_TIMEOUT_RANGE = { min: 1, max: 10 } as const;
+export const MONITOR_RETRIES_RANGE = { min: 0, max: 5 } as const;
+export const MONITOR_CONSECUTIVE_RANGE = { min: 1, max: 10 } as const;
+
+export type SessionAffinityMode = "none" | "cookie" | "ip_cookie";
+export const SESSION_AFFINITY_MODES: readonly SessionAffinityMode[] = ["none", "cookie", "ip_cookie"];
+/** Cloudflare's bounds for the session-affinity cookie lifetime, in seconds. */
+export const SESSION_AFFINITY_TTL_RANGE = { min: 1800, max: 604800 } as const;
+
+export interface RegionConfig {
+    /** Lower-case letters, digits and '-'; unique; part of every resource name in the region. */
+    readonly name: string;
+    readonly cloud: Cloud;
+    /** The cloud's location id, e.g. `us-east-1` (AWS) or `europe-west1` (GCP). */
+    readonly location: string;
+    /** single-primary: the one writer region. Always false in per-region. */
+    readonly primary: boolean;
+    /** Cloudflare region codes explicitly sent here first. The planner assigns the rest by distance. */
+    readonly serves: readonly GeoCode[];
+    /** The region's private IPv4 range. Default: a /16 in 10.16.0.0/12–10.239.0.0/16 derived from the name. */
+    readonly cidr: string;
+}
+
+export interface MonitorConfig {
+    /** Seconds between health checks. Default: the plan's minimum (15 on business). */
+    readonly intervalSeconds: number;
+    /** Seconds before one check attempt fails. Default 5 (less if the attempts would not fit in the interval). */
+    readonly timeoutSeconds: number;
+    /** Immediate retries of a timed-out attempt. Default 1. */
+    readonly retries: number;
+    /** Failed checks in a row before a region is marked down. Default 2. */
+    readonly consecutiveDown: number;
+    /** Passed checks in a row before a region is marked up again. Default 2. */
+    readonly consecutiveUp: number;
+}
+
+export interface SessionAffinityConfig {
+    /** Default `cookie`. */
+    readonly mode: SessionAffinityMode;
+    /** Default 1800 (Cloudflare's minimum). */
+    readonly ttlSeconds: number;
+}
+
+export interface EdgeConfig {
+    readonly accountId: string;
+    readonly zoneId: string;
+    /** The Cloudflare plan of the zone; sets the monitor's interval limits. Default `business`. */
+    readonly plan: CloudflarePlan;
+    /** Orange-cloud the load balancer (Cloudflare proxies traffic). Default true. */
+    readonly proxied: boolean;
+    readonly monitor: MonitorConfig;
+    readonly sessionAffinity: SessionAffinityConfig;
+}
+
+export interface DatabaseConfig {
+    /** Default `self-managed` (PostgreSQL on VMs; works across clouds). */
+    readonly mode: DatabaseMode;
+    /** Default "16". */
+    readonly version: PostgresVersion;
+}
+
+export interface GcpConfig {
+    /** The GCP project every GCP region deploys into. Required when any region is on GCP. */
+    readonly project: string;
+}
+
+export interface OlympusConfig {
+    readonly domain: string;
+    /** Default `single-primary`. */
+    readonly topology: Topology;
+    readonly regions: readonly RegionConfig[];
+    readonly database: DatabaseConfig;
+    readonly edge: EdgeConfig;
+    readonly gcp?: GcpConfig;
+}
+
+/** Every configuration problem found, each one line: what is wrong, where, and what is allowed. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+            problems.map((p) => `  - ${p}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+/** The top-level keys of the `olympus` namespace, with what each holds (also used in messages). */
+export const TOP_LEVEL_KEYS = ["domain", "topology", "regions", "database", "edge", "gcp"] as const;
+
+const MULTI_MASTER = /^(multi[-_ ]?(master|primary|writer|leader)|active[-_ ]?active|master[-_ ]?master|bdr|option[-_ ]?c)$/i;
+
+/**
+ * Turn Pulumi's flat config map (`allConfig()`: `"olympus:regions"` → JSON text) into the raw
+ * structured object the parser reads. Structured values arrive as JSON text; a dotted key such as
+ * `olympus:edge.accountId` (what `pulumi new` prompts and `pulumi config set` without `--path` write)
+ * is merged into its parent object.
+ */
+export function rawConfigFrom(all: Readonly<Record<string, string>>): { raw: Record<string, unknown>; problems: string[] } {
+    const raw: Record<string, unknown> = {};
+    const problems: string[] = [];
+    const prefix = `${NAMESPACE}:`;
+    const keys = Object.keys(all).filter((k) => k.startsWith(prefix)).sort((a, b) => a.length - b.length || a.localeCompare(b));
+    for (const key of keys) {
+        const name = key.slice(prefix.length);
+        const text = all[key];
+        let value: unknown = text;
+        if (/^\s*[[{]/.test(text)) {
+            try {
+                value = JSON.parse(text);
+            } catch {
+                problems.push(`${key}: is not valid structured config (JSON); write it as a YAML map or list in the stack file`);
+                continue;
+            }
+        }
+        const path = name.split(".");
+        let target = raw;
+        let ok = true;
+        for (const part of path.slice(0, -1)) {
+            const next = target[part];
+            if (next === undefined) {
+                target[part] = {};
+            } else if (typeof next !== "object" || next === null || Array.isArray(next)) {
+                problems.push(`${key}: cannot be set because ${prefix}${path.slice(0, path.indexOf(part) + 1).join(".")} is not a map`);
+                ok = false;
+                break;
+            }
+            target = target[part] as Record<string, unknown>;
+        }
+        if (!ok) continue;
+        const leaf = path[path.length - 1];
+        if (target[leaf] !== undefined) {
+            problems.push(`${key}: is set twice (as ${key} and inside ${prefix}${path[0]}); keep one`);
+            continue;
+        }
+        target[leaf] = value;
+    }
+    return { raw, problems };
+}
+
+/** Read, parse and validate Pulumi's flat config map. Throws ConfigError listing every problem. */
+export function loadConfig(all: Readonly<Record<string, string>>): OlympusConfig {
+    const { raw, problems } = rawConfigFrom(all);
+    return parseConfig(raw, problems);
+}
+
+/** Parse and validate raw `olympus:*` config. Throws ConfigError listing every problem. */
+export function parseConfig(raw: Readonly<Record<string, unknown>>, earlier: readonly string[] = []): OlympusConfig {
+    const c = new Checker();
+    c.problems.push(...earlier);
+    c.knownKeys(NAMESPACE, raw, TOP_LEVEL_KEYS);
+
+    const domain = c.domain(`${NAMESPACE}:domain`, raw.domain);
+    const topology = parseTopology(c, raw.topology);
+    const regionsRaw = parseRegionList(c, raw.regions);
+    const regions = parseRegions(c, regionsRaw, topology);
+    const database = parseDatabase(c, raw.database, topology, regions);
+    const edge = parseEdge(c, raw.edge);
+    const gcp = parseGcp(c, raw.gcp, regions);
+
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    return { domain: domain!, topology: topology!, regions, database: database!, edge: edge!, gcp };
+}
+
+function parseTopology(c: Checker, value: unknown): Topology | undefined {
+    const path = `${NAMESPACE}:topology`;
+    if (value === undefined) return "single-primary";
+    if (typeof value !== "string") {
+        c.fail(path, `${show(value)} is not a topology`, "use single-primary or per-region");
+        return undefined;
+    }
+    if ((TOPOLOGIES as readonly string[]).includes(value)) return value as Topology;
+    if (MULTI_MASTER.test(value.trim())) {
+        c.fail(path, `"${value}" is not supported: two writer regions would accept conflicting writes to the same ` +
+            `identities, sessions and credentials, and Olympus has no conflict resolution (option C of the ` +
+            `multi-region guide)`,
+            "use single-primary (one writer, read replicas elsewhere) or per-region (an independent database per region)");
+        return undefined;
+    }
+    c.fail(path, `"${value}" is not a topology`, "use single-primary or per-region");
+    return undefined;
+}
+
+/**
+ * The region list is a YAML list of maps, or (for `pulumi new` prompts and the command line) the
+ * shorthand `us-east=aws/us-east-1*, eu-west=gcp/europe-west1`, where `*` marks the primary.
+ */
+function parseRegionList(c: Checker, value: unknown): unknown[] {
+    const path = `${NAMESPACE}:regions`;
+    const example = "e.g. [{ name: us-east, cloud: aws, location: us-east-1, primary: true }]";
+    if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) {
+        c.fail(path, "no regions", `list at least one region, ${example}`);
+        return [];
+    }
+    if (typeof value === "string") return parseRegionShorthand(c, path, value);
+    if (!Array.isArray(value)) {
+        c.fail(path, `${show(value)} is not a list of regions`, `write a YAML list, ${example}`);
+        return [];
+    }
+    if (value.length === 0) c.fail(path, "no regions", `list at least one region, ${example}`);
+    return value;
+}
+
+function parseRegionShorthand(c: Checker, path: string, text: string): unknown[] {
+    const entries = text.split(/[,\s]+/).filter((e) => e !== "");
+    const out: unknown[] = [];
+    entries.forEach((entry, i) => {
+        const m = /^([^=]+)=([^/]+)\/([^*]+)(\*)?$/.exec(entry);
+        if (!m) {
+            c.fail(`${path}[${i}]`, `"${entry}" is not a region`, "write name=cloud/location, with * after the primary's location, e.g. us-east=aws/us-east-1*");
+            return;
+        }
+        out.push({ name: m[1], cloud: m[2], location: m[3], primary: m[4] === "*" });
+    });
+    return out;
+}
+
+const CLOUD_NAMES: Readonly<Record<Cloud, string>> = { aws: "an AWS", gcp: "a GCP" };
+const REGION_KEYS = ["name", "cloud", "location", "primary", "serves", "cidr"] as const;
+const REGION_NAME = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+
+function parseRegions(c: Checker, list: unknown[], topology: Topology | undefined): RegionConfig[] {
+    const regions: RegionConfig[] = [];
+    const namesSeen = new Map<string, number>();
+    const servedBy = new Map<GeoCode, { name?: string; index: number }>();
+    const primaries: number[] = [];
+    let primaryUnreadable = false;
+
+    list.forEach((item, i) => {
+        const path = `${NAMESPACE}:regions[${i}]`;
+        const r = c.map(path, item, REGION_KEYS);
+        if (!r) return;
+
+        let name = c.string(`${path}.name`, r.name, { required: "set a region name such as us-east" });
+        if (name !== undefined && !REGION_NAME.test(name)) {
+            c.fail(`${path}.name`, `"${name}" is not a valid region name`,
+                "use 1-20 lower-case letters, digits and '-', starting with a letter and not ending with '-'");
+            name = undefined;
+        }
+        if (name !== undefined) {
+            const first = namesSeen.get(name);
+            if (first !== undefined) {
+                c.fail(`${path}.name`, `"${name}" is already used by ${NAMESPACE}:regions[${first}]`, "give every region a unique name");
+                name = undefined;
+            } else {
+                namesSeen.set(name, i);
+            }
+        }
+
+        const cloud = c.oneOf(`${path}.cloud`, r.cloud, CLOUDS, "cloud");
+        const location = c.string(`${path}.location`, r.location, { required: "set the cloud location, e.g. us-east-1 or europe-west1" });
+        if (cloud !== undefined && location !== undefined && !findLocation(cloud, location)) {
+            const known = [...LOCATIONS[cloud].keys()].sort();
+            const other = CLOUDS.find((o) => o !== cloud && findLocation(o, location));
+            const near = known.map((k) => ({ k, d: editDistance(k, location) })).filter((x) => x.d <= 2)
+                .sort((a, b) => a.d - b.d)[0]?.k;
+            if (other) {
+                c.fail(`${path}.location`, `"${location}" is ${CLOUD_NAMES[other]} location, not ${CLOUD_NAMES[cloud]} one`,
+                    `set cloud: ${other}, or use ${CLOUD_NAMES[cloud]} location: ${known.join(", ")}`);
+            } else {
+                c.fail(`${path}.location`, `"${location}" is not ${CLOUD_NAMES[cloud]} location${near ? ` (did you mean ${near}?)` : ""}`,
+                    `use one of ${known.join(", ")}`);
+            }
+        }
+
+        const primaryValue = c.boolean(`${path}.primary`, r.primary);
+        if (primaryValue === undefined && r.primary !== undefined) primaryUnreadable = true;
+        const primary = primaryValue ?? false;
+        if (primary) primaries.push(i);
+        if (primary && topology === "per-region") {
+            c.fail(`${path}.primary`, "is set, but per-region has no primary region: every region runs its own independent database",
+                "remove primary, or use topology single-primary");
+        }
+
+        const serves: GeoCode[] = [];
+        if (r.serves !== undefined) {
+            if (!Array.isArray(r.serves)) {
+                c.fail(`${path}.serves`, `${show(r.serves)} is not a list`, `list Cloudflare region codes, e.g. [WEU, EEU]; one of ${GEO_CODES.join(", ")}`);
+            } else {
+                r.serves.forEach((code: unknown, j: number) => {
+                    const at = `${path}.serves[${j}]`;
+                    if (typeof code !== "string" || !(GEO_CODES as readonly string[]).includes(code)) {
+                        c.fail(at, `${show(code)} is not a Cloudflare region code`, `use one of ${GEO_CODES.join(", ")}`);
+                        return;
+                    }
+                    const g = code as GeoCode;
+                    const owner = servedBy.get(g);
+                    if (owner && owner.index === i) {
+                        c.fail(at, `${g} is listed twice`, "list each code once");
+                    } else if (owner) {
+                        c.fail(at, `${g} is already served by ${owner.name ? `${owner.name} (${NAMESPACE}:regions[${owner.index}])` : `${NAMESPACE}:regions[${owner.index}]`}`,
+                            "each Cloudflare region code can be served first by one region only; the others are its failover");
+                    } else {
+                        servedBy.set(g, { name, index: i });
+                        serves.push(g);
+                    }
+                });
+            }
+        }
+
+        const cidr = r.cidr === undefined ? undefined : c.cidr(`${path}.cidr`, r.cidr);
+        if (name !== undefined && cloud !== undefined && location !== undefined) {
+            regions.push({ name, cloud, location, primary, serves, cidr: cidr ?? defaultCidr(name) });
+        }
+    });
+
+    if (topology === "single-primary" && list.length > 0) {
+        if (primaries.length === 0 && !primaryUnreadable) {
+            c.fail(`${NAMESPACE}:regions`, "no region has primary: true, but single-primary needs exactly one writer region",
+                "set primary: true on the region whose database takes the writes");
+        } else if (primaries.length > 1) {
+            const where = primaries.map((i) => `${NAMESPACE}:regions[${i}]`).join(", ");
+            c.fail(`${NAMESPACE}:regions`, `${primaries.length} regions have primary: true (${where})`,
+                "single-primary allows exactly one writer region; two writers would be multi-master, which is not supported");
+        }
+    }
+    checkCidrOverlaps(c, list, regions);
+    return regions;
+}
+
+/** A /16 in 10.16.0.0–10.239.0.0 chosen from the region name, so reordering regions never renumbers a VPC. */
+export function defaultCidr(name: string): string {
+    let h = 0x811c9dc5;
+    for (const ch of name) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    return `10.${16 + (h % 224)}.0.0/16`;
+}
+
+function checkCidrOverlaps(c: Checker, list: unknown[], regions: RegionConfig[]): void {
+    for (let i = 0; i < regions.length; i++) {
+        for (let j = 0; j < i; j++) {
+            if (cidrsOverlap(regions[i].cidr, regions[j].cidr)) {
+                const at = list.findIndex((r) => (r as { name?: unknown })?.name === regions[i].name);
+                c.fail(`${NAMESPACE}:regions[${at}].cidr`, `${regions[i].cidr} overlaps ${regions[j].name}'s ${regions[j].cidr}`,
+                    "give each region its own private range, e.g. cidr: 10.42.0.0/16");
+            }
+        }
+    }
+}
+
+function parseCidr(cidr: string): { base: number; bits: number } {
+    const [addr, bits] = cidr.split("/");
+    const base = addr.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
+    return { base, bits: Number(bits) };
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+    const x = parseCidr(a);
+    const y = parseCidr(b);
+    const bits = Math.min(x.bits, y.bits);
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
+}
+
+const DATABASE_KEYS = ["mode", "version"] as const;
+
+function parseDatabase(c: Checker, value: unknown, topology: Topology | undefined, regions: RegionConfig[]): DatabaseConfig | undefined {
+    const path = `${NAMESPACE}:database`;
+    const d = value === undefined ? {} : c.map(path, value, DATABASE_KEYS);
+    if (!d) return undefined;
+    const mode = d.mode === undefined ? "self-managed" : c.oneOf(`${path}.mode`, d.mode, DATABASE_MODES, "database mode");
+    const versionText = d.version === undefined ? "16" : typeof d.version === "number" ? String(d.version) : d.version;
+    const version = c.oneOf(`${path}.version`, versionText, POSTGRES_VERSIONS, "PostgreSQL major version");
+    const clouds = [...new Set(regions.map((r) => r.cloud))];
+    if (mode === "managed" && topology === "single-primary" && clouds.length > 1) {
+        c.fail(`${path}.mode`, `managed spans ${clouds.join(" and ")}, but a managed replica (RDS, Cloud SQL) can only follow a primary in the same cloud`,
+            "use mode: self-managed for a topology across clouds, or keep every region on one cloud");
+    }
+    if (!mode || !version) return undefined;
+    return { mode, version };
+}
+
+const EDGE_KEYS = ["accountId", "zoneId", "plan", "proxied", "monitor", "sessionAffinity"] as const;
+const MONITOR_KEYS = ["intervalSeconds", "timeoutSeconds", "retries", "consecutiveDown", "consecutiveUp"] as const;
+const AFFINITY_KEYS = ["mode", "ttlSeconds"] as const;
+const PLANS: readonly CloudflarePlan[] = ["free", "pro", "business", "enterprise"];
+const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+
+function parseEdge(c: Checker, value: unknown): EdgeConfig | undefined {
+    const path = `${NAMESPACE}:edge`;
+    if (value === undefined) {
+        c.fail(path, "missing", "set olympus:edge with at least accountId and zoneId (your Cloudflare account and zone IDs)");
+        return undefined;
+    }
+    const e = c.map(path, value, EDGE_KEYS);
+    if (!e) return undefined;
+    const accountId = c.cloudflareId(`${path}.accountId`, e.accountId, "account");
+    const zoneId = c.cloudflareId(`${path}.zoneId`, e.zoneId, "zone");
+    const plan = e.plan === undefined ? "business" : c.oneOf(`${path}.plan`, e.plan, PLANS, "Cloudflare plan");
+    const proxied = c.boolean(`${path}.proxied`, e.proxied) ?? true;
+
+    const mp = `${path}.monitor`;
+    const m = e.monitor === undefined ? {} : c.map(mp, e.monitor, MONITOR_KEYS);
+    let monitor: MonitorConfig | undefined;
+    if (m && plan) {
+        const minInterval = MONITOR_MIN_INTERVAL[plan];
+        const interval = c.integer(`${mp}.intervalSeconds`, m.intervalSeconds ?? minInterval,
+            { min: minInterval, max: MONITOR_MAX_INTERVAL, why: `on the ${plan} plan (set ${path}.plan if yours differs)` });
+        const retries = c.integer(`${mp}.retries`, m.retries ?? 1, MONITOR_RETRIES_RANGE);
+        // 5 s, or less when that many attempts would not fit in a short (enterprise) interval.
+        const defaultTimeout = interval !== undefined && retries !== undefined
+            ? Math.max(MONITOR_TIMEOUT_RANGE.min, Math.min(5, Math.floor((interval - 1) / (retries + 1)))) : 5;
+        const timeout = c.integer(`${mp}.timeoutSeconds`, m.timeoutSeconds ?? defaultTimeout, MONITOR_TIMEOUT_RANGE);
+        const down = c.integer(`${mp}.consecutiveDown`, m.consecutiveDown ?? 2, MONITOR_CONSECUTIVE_RANGE);
+        const up = c.integer(`${mp}.consecutiveUp`, m.consecutiveUp ?? 2, MONITOR_CONSECUTIVE_RANGE);
+        if (interval !== undefined && timeout !== undefined && retries !== undefined && timeout * (retries + 1) >= interval) {
+            c.fail(`${mp}.timeoutSeconds`, `${timeout}s x ${retries + 1} attempts (retries ${retries}) = ${timeout * (retries + 1)}s does not fit in the ${interval}s interval`,
+                "keep timeoutSeconds x (retries + 1) below intervalSeconds, so one check ends before the next begins");
+        }
+        if (interval !== undefined && timeout !== undefined && retries !== undefined && down !== undefined && up !== undefined) {
+            monitor = { intervalSeconds: interval, timeoutSeconds: timeout, retries, consecutiveDown: down, consecutiveUp: up };
+        }
+    }
+
+    const ap = `${path}.sessionAffinity`;
+    const a = e.sessionAffinity === undefined ? {} : c.map(ap, e.sessionAffinity, AFFINITY_KEYS);
+    let sessionAffinity: SessionAffinityConfig | undefined;
+    if (a) {
+        const mode = a.mode === undefined ? "cookie" : c.oneOf(`${ap}.mode`, a.mode, SESSION_AFFINITY_MODES, "session affinity mode");
+        const ttl = c.integer(`${ap}.ttlSeconds`, a.ttlSeconds ?? SESSION_AFFINITY_TTL_RANGE.min,
+            { ...SESSION_AFFINITY_TTL_RANGE, why: "(Cloudflare's limits for the affinity cookie)" });
+        if (mode && ttl !== undefined) sessionAffinity = { mode, ttlSeconds: ttl };
+    }
+
+    if (!accountId || !zoneId || !plan || !monitor || !sessionAffinity) return undefined;
+    return { accountId, zoneId, plan, proxied, monitor, sessionAffinity };
+}
+
+const GCP_KEYS = ["project"] as const;
+const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+function parseGcp(c: Checker, value: unknown, regions: RegionConfig[]): GcpConfig | undefined {
+    const path = `${NAMESPACE}:gcp`;
+    const g = value === undefined ? {} : c.map(path, value, GCP_KEYS);
+    if (!g) return undefined;
+    const firstGcp = regions.find((r) => r.cloud === "gcp");
+    if (g.project === undefined) {
+        if (firstGcp) {
+            c.fail(`${path}.project`, `missing, but region ${firstGcp.name} runs on GCP`,
+                "set the GCP project ID to deploy into, e.g. olympus:gcp.project: my-project-123");
+        }
+        return undefined;
+    }
+    const project = c.string(`${path}.project`, g.project, {});
+    if (project === undefined) return undefined;
+    if (!GCP_PROJECT.test(project)) {
+        c.fail(`${path}.project`, `"${project}" is not a GCP project ID`,
+            "use 6-30 lower-case letters, digits and '-', starting with a letter and not ending with '-'");
+        return undefined;
+    }
+    return { project };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checker: one message format for every rule (STYLE.md rule 7).
+
+function show(v: unknown): string {
+    if (typeof v === "string") return `"${v}"`;
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "a list";
+    if (typeof v === "object") return "a map";
+    return String(v);
+}
+
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+    }
+    return d[a.length][b.length];
+}
+
+class Checker {
+    readonly problems: string[] = [];
+
+    fail(path: string, what: string, allowed: string): void {
+        this.problems.push(`${path}: ${what}; ${allowed}`);
+    }
+
+    /** A map whose keys are all known; unknown keys are reported (a typo must not silently mean "default"). */
+    map<K extends string>(path: string, value: unknown, keys: readonly K[]): Partial<Record<K, any>> | undefined {
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            this.fail(path, `${show(value)} is not a map`, `write a YAML map with keys ${keys.join(", ")}`);
+            return undefined;
+        }
+        this.knownKeys(path, value as Record<string, unknown>, keys);
+        return value as Partial<Record<K, unknown>>;
+    }
+
+    knownKeys(path: string, value: Readonly<Record<string, unknown>>, keys: readonly string[]): void {
+        const sep = path === NAMESPACE ? ":" : ".";
+        for (const key of Object.keys(value)) {
+            if (keys.includes(key)) continue;
+            const near = keys.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+            this.fail(`${path}${sep}${key}`, `is not a known key${near ? ` (did you mean ${near}?)` : ""}`,
+                `use one of ${keys.join(", ")}`);
+        }
+    }
+
+    string(path: string, value: unknown, opts: { required?: string }): string | undefined {
+        if (value === undefined || value === null || value === "") {
+            if (opts.required) this.fail(path, "missing", opts.required);
+            return undefined;
+        }
+        if (typeof value !== "string") {
+            this.fail(path, `${show(value)} is not text`, "write a string");
+            return undefined;
+        }
+        return value;
+    }
+
+    oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], what: string): T | undefined {
+        if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+        this.fail(path, value === undefined ? "missing" : `${show(value)} is not a supported ${what}`,
+            `use ${allowed.length === 2 ? allowed.join(" or ") : `one of ${allowed.join(", ")}`}`);
+        return undefined;
+    }
+
+    /** Booleans arrive as YAML booleans, or as text from `pulumi config set --path`. */
+    boolean(path: string, value: unknown): boolean | undefined {
+        if (value === undefined) return undefined;
+        if (typeof value === "boolean") return value;
+        if (value === "true" || value === "false") return value === "true";
+        this.fail(path, `${show(value)} is not a boolean`, "use true or false");
+        return undefined;
+    }
+
+    integer(path: string, value: unknown, range: { min: number; max: number; why?: string }): number | undefined {
+        const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+        const allowed = `use a whole number from ${range.min} to ${range.max}${range.why ? ` ${range.why}` : ""}`;
+        if (typeof n !== "number" || !Number.isInteger(n)) {
+            this.fail(path, `${show(value)} is not a whole number`, allowed);
+            return undefined;
+        }
+        if (n < range.min || n > range.max) {
+            this.fail(path, `${n} is ${n < range.min ? "below the minimum" : "above the maximum"}`, allowed);
+            return undefined;
+        }
+        return n;
+    }
+
+    domain(path: string, value: unknown): string | undefined {
+        const s = this.string(path, value, { required: "set the public hostname users reach, e.g. ciam.example.com" });
+        if (s === undefined) return undefined;
+        const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+        const labels = s.split(".");
+        const valid = s.length <= 253 && labels.length >= 2 && labels.every((l) => label.test(l)) && !/^\d+$/.test(labels[labels.length - 1]);
+        if (!valid) {
+            this.fail(path, `"${s}" is not a valid DNS hostname`,
+                "use two or more dot-separated labels of lower-case letters, digits and '-', e.g. ciam.example.com");
+            return undefined;
+        }
+        return s;
+    }
+
+    cloudflareId(path: string, value: unknown, what: "account" | "zone"): string | undefined {
+        const where = what === "account" ? "the dashboard's Account Home > Account ID" : "the zone's Overview page > Zone ID";
+        const s = this.string(path, value, { required: `set your Cloudflare ${what} ID (32 hex characters, from ${where})` });
+        if (s === undefined) return undefined;
+        if (!CLOUDFLARE_ID.test(s)) {
+            this.fail(path, `"${s}" is not a Cloudflare ${what} ID`, `use the 32 lower-case hex characters from ${where}`);
+            return undefined;
+        }
+        return s;
+    }
+
+    cidr(path: string, value: unknown): string | undefined {
+        const s = this.string(path, value, {});
+        if (s === undefined) return undefined;
+        const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+        const octets = m ? m.slice(1, 5).map(Number) : [];
+        const bits = m ? Number(m[5]) : NaN;
+        const isPrivate = m !== null && (octets[0] === 10 || (octets[0] === 172 && octets[1] >= 16 && octets[1] <= 31) ||
+            (octets[0] === 192 && octets[1] === 168));
+        if (!m || octets.some((o) => o > 255) || !isPrivate || bits < 16 || bits > 22) {
+            this.fail(path, `"${s}" is not a private IPv4 range from /16 to /22`,
+                "use an RFC 1918 range such as 10.42.0.0/16 (room for the app and database subnets in two zones)");
+            return undefined;
+        }
+        const { base } = parseCidr(s);
+        const mask = (~0 << (32 - bits)) >>> 0;
+        if (((base & mask) >>> 0) !== base) {
+            this.fail(path, `"${s}" has host bits set`, `use the network address, e.g. ${[0, 8, 16, 24].map((sh) => (((base & mask) >>> (24 - sh)) & 255)).join(".")}/${bits}`);
+            return undefined;
+        }
+        return s;
+    }
+}
