@@ -14,6 +14,9 @@ export interface OlympusArgs {
 }
 
 export class Olympus extends pulumi.ComponentResource {
+    readonly topology: Plan["topology"];
+    /** The writer region in single-primary; null in per-region. */
+    readonly primaryRegion: string | null;
     readonly regions: Readonly<Record<string, Region>>;
 
     constructor(name: string, args: OlympusArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -31,7 +34,9 @@ export class Olympus extends pulumi.ComponentResource {
                 providers: [providers.get(providerKey(region.cloud, region.location))!],
             });
         }
+        this.topology = plan.topology;
+        this.primaryRegion = plan.primary;
         this.regions = regions;
-        this.registerOutputs({ regions });
+        this.registerOutputs({ topology: this.topology, primaryRegion: this.primaryRegion, regions });
     }
 }

@@ -17,20 +17,46 @@ export interface RegionArgs {
 
 const PLATFORMS: Readonly<Record<PlannedRegion["cloud"], Platform>> = { aws: awsPlatform, gcp: gcpPlatform };
 
-/** Give it the region's cloud provider through `opts.providers`; it never builds one itself. */
+/**
+ * Give it the region's cloud provider through `opts.providers`; it never builds one itself.
+ * Its outputs repeat who it is (role, upstream, jurisdiction): the policy pack's stack policies
+ * see component outputs, not inputs.
+ */
 export class Region extends pulumi.ComponentResource {
+    readonly regionName: string;
+    readonly cloud: PlannedRegion["cloud"];
+    readonly location: string;
+    readonly jurisdiction: string;
+    readonly role: PlannedRegion["role"];
+    readonly upstream: string | null;
+    readonly topology: Topology;
     readonly networkId: pulumi.Output<string>;
     readonly appSubnetIds: pulumi.Output<string[]>;
     readonly dataSubnetIds: pulumi.Output<string[]>;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("olympus:index:Region", name, args, opts);
-        const network = PLATFORMS[args.region.cloud].network(name, args.region, this);
+        const { region } = args;
+        const network = PLATFORMS[region.cloud].network(name, region, this);
 
+        this.regionName = region.name;
+        this.cloud = region.cloud;
+        this.location = region.location;
+        this.jurisdiction = region.jurisdiction;
+        this.role = region.role;
+        this.upstream = region.upstream;
+        this.topology = args.topology;
         this.networkId = network.networkId;
         this.appSubnetIds = pulumi.all(network.appSubnetIds);
         this.dataSubnetIds = pulumi.all(network.dataSubnetIds);
         this.registerOutputs({
+            regionName: this.regionName,
+            cloud: this.cloud,
+            location: this.location,
+            jurisdiction: this.jurisdiction,
+            role: this.role,
+            upstream: this.upstream,
+            topology: this.topology,
             networkId: this.networkId,
             appSubnetIds: this.appSubnetIds,
             dataSubnetIds: this.dataSubnetIds,

@@ -3,7 +3,8 @@
 //   1. the plan of the default stack against a baseline that only loads @pulumi/pulumi and the
 //      three cloud SDKs (goal: the program's own work adds at most 30%);
 //   2. the plan at 2, 4, 8 and 16 generated regions (goal: 16 regions cost at most 1.5x 2 regions);
-//   3. the type-check: TypeScript 7 (what `npm test` runs) against TypeScript 5's tsc.
+//   3. the type-check: TypeScript 7 (what `npm test` runs) against TypeScript 5's tsc;
+//   4. the policy pack's start-up as the CLI starts it, against an empty pack.
 // Each figure is the median of --runs runs (default 5), with the commands interleaved after one
 // warm-up run each.
 
@@ -12,6 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LOCATIONS } from "../topology/catalog";
+import { PACK_DIR, startPolicyPack } from "./packProcess";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROBE = path.join(__dirname, "bench-probe.js");
@@ -71,7 +73,34 @@ ${regions.join("\n")}
     return file;
 }
 
-function main(): void {
+/**
+ * Start-up of the policy pack as the CLI starts it (ts-node with type-checking on), against an
+ * empty pack started the same way: the least any TypeScript pack costs.
+ */
+async function packStartup(runs: number): Promise<string[]> {
+    const empty = path.join(ROOT, ".bench", "empty-pack");
+    fs.mkdirSync(empty, { recursive: true });
+    fs.writeFileSync(path.join(empty, "package.json"), JSON.stringify({ name: "empty-pack", version: "0.0.0" }));
+    fs.copyFileSync(path.join(PACK_DIR, "tsconfig.json"), path.join(empty, "tsconfig.json"));
+    fs.writeFileSync(path.join(empty, "index.ts"), 'import { PolicyPack } from "@pulumi/policy";\nnew PolicyPack("empty", { policies: [] });\n');
+    const samples: Record<string, number[]> = { empty: [], olympus: [] };
+    for (let i = 0; i <= runs; i++) {
+        for (const [label, dir] of [["empty", empty], ["olympus", PACK_DIR]] as const) {
+            const pack = await startPolicyPack({ dir });
+            pack.stop();
+            if (i > 0) samples[label].push(pack.startupSeconds);
+        }
+    }
+    const e = median(samples.empty);
+    const o = median(samples.olympus);
+    return [
+        "Policy pack start-up, as the CLI starts it (ratio to an empty pack)",
+        `  ${"empty pack (new PolicyPack with no policies)".padEnd(56)} ${e.toFixed(2).padStart(6)} s  x1.00`,
+        `  ${"olympus pack (policies/)".padEnd(56)} ${o.toFixed(2).padStart(6)} s  x${(o / e).toFixed(2)}`,
+    ];
+}
+
+async function main(): Promise<void> {
     const runsArg = process.argv.indexOf("--runs");
     const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-bench-"));
@@ -107,9 +136,14 @@ function main(): void {
         "",
         "Type-check (ratio to TypeScript 7)",
         ...typecheck.map((m) => row(m, typecheck[0])),
+        "",
+        ...await packStartup(Math.min(runs, 3)),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main();
+main().catch((err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    process.exit(1);
+});

@@ -85,17 +85,44 @@ const SHAPES: Readonly<Record<string, Shape>> = {
         publicDns: `ec2-${testNetAddress(name).replace(/\./g, "-")}.compute-1.amazonaws.com`,
         arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:elastic-ip/${id}`,
     }),
+    "aws:rds/instance:Instance": ({ id, region, name }) => ({
+        arn: `arn:aws:rds:${region}:${AWS_ACCOUNT_ID}:db:${id}`,
+        address: `${id}.${hex(`${region}/rds`, 12)}.${region}.rds.amazonaws.com`,
+        endpoint: `${id}.${hex(`${region}/rds`, 12)}.${region}.rds.amazonaws.com:5432`,
+        port: 5432,
+        resourceId: `db-${hex(`${name}/rid`, 26).toUpperCase()}`,
+    }),
+    "gcp:sql/databaseInstance:DatabaseInstance": ({ inputs, project, region, name }) => ({
+        connectionName: `${project}:${inputs.region ?? region}:${inputs.name}`,
+        privateIpAddress: privateAddress(name, "10.99.0.0/16"),
+        selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${inputs.name}`,
+        serviceAccountEmailAddress: `p${hex(name, 12)}@gcp-sa-cloud-sql.iam.gserviceaccount.com`,
+    }),
     "gcp:compute/subnetwork:Subnetwork": ({ inputs }) => ({
         gatewayAddress: typeof inputs.ipCidrRange === "string" ? privateAddress("gw", inputs.ipCidrRange).replace(/\.\d+$/, ".1") : undefined,
     }),
     "gcp:compute/address:Address": ({ name }) => ({ address: testNetAddress(name) }),
 };
 
-/** Resource types the engine autonames, as the Pulumi engine does: `<name>-<7 hex>`. */
+/** The property each autonamed type gets its physical name in (GCP resources: `name`). */
+const AUTONAME_PROPERTY: Readonly<Record<string, string>> = {
+    "aws:rds/instance:Instance": "identifier",
+    "aws:rds/parameterGroup:ParameterGroup": "name",
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+};
+
+/** Physical names, as the Pulumi engine autonames them: `<name>-<7 hex>`. */
 function autoname(type: string, name: string, inputs: Outputs): Outputs {
-    if (inputs.name !== undefined || !type.startsWith("gcp:")) return {};
-    return { name: `${name}-${hex(`${type}/${name}`, 7)}` };
+    const property = AUTONAME_PROPERTY[type] ?? (type.startsWith("gcp:") ? "name" : undefined);
+    if (!property || inputs[property] !== undefined) return {};
+    return { [property]: `${name}-${hex(`${type}/${name}`, 7)}` };
 }
+
+/** Types whose id is their physical name. */
+const ID_IS_NAME: Readonly<Record<string, string>> = {
+    "aws:rds/instance:Instance": "identifier",
+    "gcp:sql/databaseInstance:DatabaseInstance": "name",
+};
 
 export class OfflineMocks implements pulumi.runtime.Mocks {
     private readonly providers = new Map<string, ProviderInfo>();
@@ -127,7 +154,9 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         let id: string;
         let extra: Outputs = {};
         const gcp = GCP_COMPUTE[type];
-        if (AWS_ID_PREFIX[type]) {
+        if (ID_IS_NAME[type]) {
+            id = String(named[ID_IS_NAME[type]]);
+        } else if (AWS_ID_PREFIX[type]) {
             id = `${AWS_ID_PREFIX[type]}-${hex(`${type}/${name}`, 17)}`;
         } else if (gcp) {
             const where = gcp.scope === "global" ? "global"

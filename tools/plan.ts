@@ -1,16 +1,22 @@
-// `npm run plan -- [--stack NAME | --stack-file PATH] [--json]`: the offline plan of a stack.
-// Needs no Pulumi CLI and no cloud account. Exit 0: planned; exit 1: the stack's configuration is
-// wrong (every problem is printed); exit 2: bad command line or an internal failure.
+// `npm run plan -- [--stack NAME | --stack-file PATH] [--json]`: the offline plan of a stack, with
+// the policy pack evaluated on it. Needs no Pulumi CLI and no cloud account.
+// Exit 0: planned, no mandatory violation; 1: the stack's configuration is wrong (every problem
+// is printed); 2: bad command line or an internal failure; 3: a mandatory policy fired.
 
+import * as path from "path";
+import { Policies } from "@pulumi/policy";
+import { PACK_NAME, policies } from "../policies/policies";
 import { ConfigError } from "../topology/config";
-import { DEFAULT_STACK, runOffline } from "./engine";
+import { evaluatePolicies } from "./analyzer";
+import { DEFAULT_STACK, PROJECT_DIR, runOffline } from "./engine";
 import { formatReport, planReport } from "./report";
 import { StackFileError } from "./stackfile";
 
 const USAGE = `usage: npm run plan -- [--stack NAME | --stack-file PATH] [--json]
   --stack NAME       a stack in stacks/ (default: ${DEFAULT_STACK})
   --stack-file PATH  any stack file (Pulumi.<name>.yaml)
-  --json             one JSON document instead of text`;
+  --json             one JSON document instead of text
+exit status: 0 planned; 1 invalid configuration; 2 usage or internal error; 3 a mandatory policy violation`;
 
 interface Args {
     stack?: string;
@@ -46,7 +52,8 @@ function configProblems(err: unknown): string | undefined {
     return undefined;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `policies` is the pack's list; tests may give another. */
+export async function main(argv: string[], pack: { policies: Policies } = { policies }): Promise<number> {
     let args: Args;
     try {
         args = parseArgs(argv);
@@ -57,9 +64,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     try {
         const run = await runOffline({ stack: args.stack, stackFile: args.stackFile });
-        const report = planReport(run);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const version: string = require(path.join(PROJECT_DIR, "policies", "package.json")).version;
+        const violations = await evaluatePolicies(run, pack.policies, PACK_NAME, version);
+        const report = planReport(run, violations);
         process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-        return 0;
+        return violations.some((v) => v.enforcementLevel === "mandatory") ? 3 : 0;
     } catch (err) {
         const problems = configProblems(err);
         if (problems !== undefined) {

@@ -5,6 +5,7 @@ import * as path from "path";
 import { GEO_CODES, GEO_CODE_CENTRES } from "../topology/catalog";
 import { loadConfig } from "../topology/config";
 import { Plan, planTopology } from "../topology/plan";
+import { Diagnostic } from "./analyzer";
 import { OfflineRun, RecordedResource, redact } from "./engine";
 
 export const SHARED = "(shared)";
@@ -29,6 +30,8 @@ export interface PlanReport {
     readonly resourceCounts: Record<string, Record<string, number>>;
     /** Stack outputs with secrets replaced by `[secret]`. */
     readonly outputs: unknown;
+    /** The policy pack's findings on this run (mandatory ones make `plan` exit 3). */
+    readonly violations: { policy: string; level: string; resource: string; message: string }[];
 }
 
 /** The region a resource belongs to: the nearest `olympus:index:Region` among its ancestors. */
@@ -39,7 +42,7 @@ function regionOf(r: RecordedResource, byUrn: ReadonlyMap<string, RecordedResour
     return SHARED;
 }
 
-export function planReport(run: OfflineRun): PlanReport {
+export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = []): PlanReport {
     const plan = planTopology(loadConfig(run.config.values));
     const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
     const resources = run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, region: regionOf(r, byUrn) }));
@@ -67,6 +70,7 @@ export function planReport(run: OfflineRun): PlanReport {
         resources,
         resourceCounts,
         outputs: redact(run.wireOutputs),
+        violations: violations.map((v) => ({ policy: v.policyName, level: v.enforcementLevel, resource: v.urn, message: v.message })),
     };
 }
 
@@ -93,7 +97,7 @@ export function formatReport(rep: PlanReport): string {
     ]));
     out.push("", "Geo steering (Cloudflare region -> regions in failover order)");
     out.push(...table(GEO_CODES.map((code) => [code, GEO_CODE_CENTRES[code].name, rep.steering[code].join(" -> ")])));
-    out.push(`  default pools: ${rep.defaultOrder.join(" -> ")}`);
+    out.push(`  default pools: ${rep.defaultOrder.length > 0 ? rep.defaultOrder.join(" -> ") : "none (per-region: the maintenance fallback only)"}`);
     out.push("", `Failover detection: at most ${rep.failoverDetectionSeconds} s (${rep.failoverFormula})`);
     const total = rep.resources.length;
     out.push("", `Resources: ${total}`);
@@ -103,6 +107,11 @@ export function formatReport(rep: PlanReport): string {
         const n = Object.values(counts).reduce((a, b) => a + b, 0);
         out.push(`  ${g} (${n})`);
         out.push(...Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => `    ${String(count).padStart(3)}  ${type}`));
+    }
+    out.push("", rep.violations.length === 0 ? "Policies: no violations" : `Policies: ${rep.violations.length} violation${rep.violations.length === 1 ? "" : "s"}`);
+    for (const v of rep.violations) {
+        const [description, ...detail] = v.message.split("\n");
+        out.push(`  [${v.level}] ${v.policy}: ${v.resource}`, `    ${detail.join(" ") || description}`);
     }
     return out.join("\n");
 }

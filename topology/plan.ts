@@ -83,7 +83,8 @@ export interface Plan {
     readonly steering: Readonly<Record<GeoCode, readonly string[]>>;
     /**
      * The load balancer's default pools, in failover order. Geo steering covers all 13 codes, so
-     * Cloudflare only uses these if a code is ever left unmapped.
+     * Cloudflare only uses these if a code is ever left unmapped. Empty in per-region: a default
+     * list would mix jurisdictions, so the default is the maintenance fallback alone.
      */
     readonly defaultOrder: readonly string[];
     readonly failover: FailoverTiming;
@@ -174,7 +175,7 @@ export function planTopology(config: OlympusConfig): Plan {
             const p = sites.find((s) => s.name === primary)!;
             return distanceKm(p, a) - distanceKm(p, b) || a.index - b.index;
         }).map((s) => s.name)
-        : names;
+        : [];
 
     return {
         domain: config.domain,

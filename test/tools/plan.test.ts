@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { Policies } from "@pulumi/policy";
 import { spawnSync } from "child_process";
 import { GEO_CODES } from "../../topology/catalog";
 import { PROJECT_DIR } from "../../tools/engine";
@@ -7,13 +8,17 @@ import { tempStackFile } from "../helpers";
 
 /** Run the plan command in-process and capture what it prints. */
 async function plan(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return planWith(undefined, ...argv);
+}
+
+async function planWith(pack: { policies: Policies } | undefined, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const out: string[] = [];
     const err: string[] = [];
     const write = { out: process.stdout.write, err: process.stderr.write };
     process.stdout.write = ((chunk: string) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
     process.stderr.write = ((chunk: string) => { err.push(String(chunk)); return true; }) as typeof process.stderr.write;
     try {
-        const code = await main(argv);
+        const code = await main(argv, pack);
         return { code, stdout: out.join(""), stderr: err.join("") };
     } finally {
         process.stdout.write = write.out;
@@ -59,6 +64,30 @@ describe("npm run plan", () => {
         assert.ok(doc.resources.length > 10);
         for (const r of doc.resources) assert.deepStrictEqual(Object.keys(r).sort(), ["name", "parent", "region", "type", "urn"]);
         assert.strictEqual(doc.resourceCounts["us-east"]["aws:ec2/subnet:Subnet"], 4);
+    });
+
+    it("evaluates the policy pack on the plan and reports no violation for the default stack", async () => {
+        const { stdout } = await plan();
+        assert.match(stdout, /\nPolicies: no violations\n$/);
+        assert.deepStrictEqual(JSON.parse((await plan("--json")).stdout).violations, []);
+    });
+
+    it("prints each violation (policy, level, resource, message) and exits 3 when a mandatory one fires", async () => {
+        const pack: { policies: Policies } = {
+            policies: [
+                { name: "test-mandatory", description: "Regions are refused.", enforcementLevel: "mandatory",
+                    validateResource: (args, report) => { if (args.type === "olympus:index:Region") report(`region ${args.name} refused`); } },
+                { name: "test-advisory", description: "VPCs are noted.", enforcementLevel: "advisory",
+                    validateResource: (args, report) => { if (args.type === "aws:ec2/vpc:Vpc") report("noted"); } },
+            ],
+        };
+        const { code, stdout } = await planWith(pack);
+        assert.strictEqual(code, 3);
+        assert.match(stdout, /\nPolicies: 3 violations\n {2}\[mandatory\] test-mandatory: urn:pulumi:us-eu::olympus::\S*olympus:index:Region::us-east\n {4}region us-east refused\n/);
+        assert.match(stdout, /\n {2}\[advisory\] test-advisory: urn:\S+::us-east-vpc\n {4}noted/);
+        const advisoryOnly = await planWith({ policies: [pack.policies[1]] }, "--json");
+        assert.strictEqual(advisoryOnly.code, 0);
+        assert.deepStrictEqual(JSON.parse(advisoryOnly.stdout).violations.map((v: any) => [v.policy, v.level]), [["test-advisory", "advisory"]]);
     });
 
     it("prints every configuration problem and exits 1, without a stack trace", async () => {

@@ -101,6 +101,10 @@ describe("planTopology", () => {
             }
         });
 
+        it("leaves the default pools empty, so no default list mixes jurisdictions", () => {
+            assert.deepStrictEqual(p.defaultOrder, []);
+        });
+
         it("fails EU users over to the other EU region, and US users nowhere", () => {
             assert.deepStrictEqual(p.steering.WEU, ["eu-west", "eu-north"]);
             assert.deepStrictEqual(p.steering.ENAM, ["us-east"]);

@@ -1,0 +1,16 @@
+// Every policy of the pack, in one list: index.ts serves it, the offline plan evaluates it.
+
+import { Policies } from "@pulumi/policy";
+import { disallowPublicAccess } from "./database/disallowPublicAccess";
+import { disallowMultiMaster } from "./topology/disallowMultiMaster";
+import { enforceResidency } from "./topology/enforceResidency";
+import { enforceSingleWriter } from "./topology/enforceSingleWriter";
+
+export const PACK_NAME = "olympus";
+
+export const policies: Policies = [
+    enforceSingleWriter,
+    disallowMultiMaster,
+    enforceResidency,
+    disallowPublicAccess,
+];

@@ -1,0 +1,188 @@
+// The whole pack the way the Pulumi CLI sees it: served by a separate process, driven over gRPC
+// with the requests the engine sends (GetAnalyzerInfo, Configure, ConfigureStack, Analyze per
+// resource with its inputs, AnalyzeStack with final outputs), for the resources the offline
+// engine recorded: every shipped stack, and programs built from the real components with one
+// thing wrong.
+
+import * as assert from "assert";
+import * as aws from "@pulumi/aws";
+import * as gcp from "@pulumi/gcp";
+import { Olympus } from "../../components/olympus";
+import { policies } from "../../policies/policies";
+import { loadConfig } from "../../topology/config";
+import { planTopology } from "../../topology/plan";
+import { Diagnostic, analyzeRequests, analyzeStackRequest, diagnosticsOf } from "../../tools/analyzer";
+import { OfflineRun, PROJECT_DIR, runInMocks } from "../../tools/engine";
+import { PackProcess, startPolicyPack } from "../../tools/packProcess";
+import { readProject, resolveConfig } from "../../tools/stackfile";
+import { shippedStacks, stackRun, tempStackFile } from "../helpers";
+
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
+const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
+const emptyproto = require("google-protobuf/google/protobuf/empty_pb");
+const structproto = require("google-protobuf/google/protobuf/struct_pb");
+
+const EDGE = `  olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }\n`;
+
+const STACKS = {
+    "us-eu": null,
+    "aws-three": `config:
+  olympus:domain: ciam.example.com
+  olympus:regions:
+    - { name: us-east, cloud: aws, location: us-east-1, primary: true }
+    - { name: us-west, cloud: aws, location: us-west-2 }
+    - { name: eu-central, cloud: aws, location: eu-central-1 }
+${EDGE}`,
+    "eu-us-residency": `config:
+  olympus:domain: ciam.example.com
+  olympus:topology: per-region
+  olympus:regions:
+    - { name: eu, cloud: aws, location: eu-west-1, serves: [WEU, EEU] }
+    - { name: us, cloud: aws, location: us-east-1, serves: [ENAM, WNAM] }
+${EDGE}`,
+};
+
+function stackConfig(stack: keyof typeof STACKS) {
+    const project = readProject(PROJECT_DIR);
+    const text = STACKS[stack];
+    const file = text === null ? `${PROJECT_DIR}/stacks/Pulumi.${stack}.yaml` : tempStackFile(stack, text);
+    return resolveConfig(project, file, stack);
+}
+
+/** The real components for a stack, plus whatever `wrong` adds to them. */
+function programWith(stack: keyof typeof STACKS, wrong: (o: Olympus) => void): Promise<OfflineRun> {
+    const config = stackConfig(stack);
+    return runInMocks(async () => {
+        const parsed = loadConfig(config.values);
+        const olympus = new Olympus("olympus", { plan: planTopology(parsed), gcpProject: parsed.gcp?.project });
+        wrong(olympus);
+    }, { project: "olympus", stack, config });
+}
+
+const RDS = { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", allocatedStorage: 20, username: "olympus", manageMasterUserPassword: true, storageEncrypted: true };
+
+describe("the policy pack, served as the Pulumi CLI runs it", function () {
+    let pack: PackProcess;
+
+    before(async () => {
+        pack = await startPolicyPack();
+        const info = await pack.call("getAnalyzerInfo", new emptyproto.Empty());
+        // As the CLI does: send every policy's config with the schema defaults filled in.
+        const req = new analyzerproto.ConfigureAnalyzerRequest();
+        for (const p of info.getPoliciesList()) {
+            const schema = p.getConfigschema()?.getProperties()?.toJavaScript() ?? {};
+            const defaults = Object.fromEntries(Object.entries(schema).map(([k, v]: [string, any]) => [k, v.default]));
+            const config = new analyzerproto.PolicyConfig();
+            config.setEnforcementlevel(p.getEnforcementlevel());
+            config.setProperties(structproto.Struct.fromJavaScript(defaults));
+            req.getPolicyconfigMap().set(p.getName(), config);
+        }
+        await pack.call("configure", req);
+    });
+
+    after(() => pack?.stop());
+
+    async function analyze(run: OfflineRun): Promise<Diagnostic[]> {
+        const stackReq = new analyzerproto.AnalyzerStackConfigureRequest();
+        stackReq.setStack(run.stack);
+        stackReq.setProject(run.project);
+        stackReq.setOrganization("offline");
+        stackReq.setDryRun(true);
+        await pack.call("configureStack", stackReq);
+        const out: Diagnostic[] = [];
+        for (const req of analyzeRequests(run)) out.push(...diagnosticsOf(await pack.call("analyze", req), req.getUrn()));
+        out.push(...diagnosticsOf(await pack.call("analyzeStack", analyzeStackRequest(run)), ""));
+        return out;
+    }
+
+    const mandatory = (ds: Diagnostic[]) => ds.filter((d) => d.enforcementLevel === "mandatory");
+
+    it("describes itself: name, version, every policy with its level and config schema", async () => {
+        const info = await pack.call("getAnalyzerInfo", new emptyproto.Empty());
+        assert.strictEqual(info.getName(), "olympus");
+        assert.strictEqual(info.getVersion(), require("../../policies/package.json").version);
+        assert.ok(info.getSupportsconfig());
+        const served = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]);
+        assert.deepStrictEqual(served, policies.map((p) => [p.name, analyzerproto.EnforcementLevel.MANDATORY]));
+        for (const p of info.getPoliciesList()) {
+            assert.match(p.getName(), /^olympus-[a-z]+-(missing|disallow|enable|require|enforce|limit)-[a-z-]+$/);
+            assert.ok(p.getConfigschema(), `${p.getName()} has no config schema`);
+        }
+    });
+
+    for (const stack of shippedStacks()) {
+        it(`passes the shipped stack ${stack} with no mandatory violation`, async () => {
+            assert.deepStrictEqual(mandatory(await analyze(await stackRun(stack))), []);
+        });
+    }
+
+    it("rejects two writers in single-primary (olympus-topology-enforce-single-writer)", async () => {
+        const run = await programWith("us-eu", (o) => {
+            new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
+            new gcp.sql.DatabaseInstance("eu-west-db", {
+                databaseVersion: "POSTGRES_16", region: "europe-west1", deletionProtection: true,
+                settings: { tier: "db-custom-2-7680", ipConfiguration: { ipv4Enabled: false } },
+            }, { parent: o.regions["eu-west"] });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-enforce-single-writer"]);
+        assert.match(found[0].message, /DatabaseInstance "eu-west-db" \(eu-west\) takes writes, but Instance "us-east-db" \(us-east\) is already the writer/);
+        assert.match(found[0].urn, /::eu-west-db$/);
+    });
+
+    it("rejects a replica that follows another replica (olympus-topology-enforce-single-writer)", async () => {
+        const run = await programWith("aws-three", (o) => {
+            const primary = new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
+            const west = new aws.rds.Instance("us-west-db", { instanceClass: "db.t4g.medium", replicateSourceDb: primary.arn, storageEncrypted: true },
+                { parent: o.regions["us-west"] });
+            new aws.rds.Instance("eu-central-db", { instanceClass: "db.t4g.medium", replicateSourceDb: west.arn, storageEncrypted: true },
+                { parent: o.regions["eu-central"] });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-enforce-single-writer"]);
+        assert.match(found[0].message, /Instance "eu-central-db" \(eu-central\) streams from Instance "us-west-db" \(us-west\), which is itself a replica/);
+    });
+
+    it("passes the same three regions when every replica follows the primary", async () => {
+        const run = await programWith("aws-three", (o) => {
+            const primary = new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
+            for (const r of ["us-west", "eu-central"]) {
+                new aws.rds.Instance(`${r}-db`, { instanceClass: "db.t4g.medium", replicateSourceDb: primary.arn, storageEncrypted: true }, { parent: o.regions[r] });
+            }
+        });
+        assert.deepStrictEqual(mandatory(await analyze(run)), []);
+    });
+
+    it("rejects a cross-jurisdiction replica in per-region (olympus-topology-enforce-residency)", async () => {
+        const run = await programWith("eu-us-residency", (o) => {
+            const eu = new aws.rds.Instance("eu-db", RDS, { parent: o.regions.eu });
+            new aws.rds.Instance("us-db", { instanceClass: "db.t4g.medium", replicateSourceDb: eu.arn, storageEncrypted: true }, { parent: o.regions.us });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-enforce-residency"]);
+        assert.match(found[0].message, /Instance "us-db" \(us\) \(US\) replicates Instance "eu-db" \(eu\) \(EU\)/);
+    });
+
+    it("rejects an open PostgreSQL port (olympus-database-disallow-public-access)", async () => {
+        const run = await programWith("us-eu", (o) => {
+            new aws.ec2.SecurityGroup("us-east-db-sg", {
+                vpcId: o.regions["us-east"].networkId,
+                ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }],
+            }, { parent: o.regions["us-east"] });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-database-disallow-public-access"]);
+        assert.match(found[0].urn, /::us-east-db-sg$/);
+    });
+
+    it("rejects a multi-master link between two regions (olympus-topology-disallow-multi-master)", async () => {
+        const run = await programWith("aws-three", (o) => {
+            const primary = new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
+            new aws.rds.Instance("us-west-db", { instanceClass: "db.t4g.medium", replicateSourceDb: primary.arn, storageEncrypted: true }, { parent: o.regions["us-west"] });
+            new aws.rds.ParameterGroup("us-east-logical", { family: "postgres16", parameters: [{ name: "rds.logical_replication", value: "1" }] },
+                { parent: o.regions["us-east"] });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-disallow-multi-master"]);
+    });
+});
