@@ -129,8 +129,12 @@ function nodeOf(r: PolicyResource): Omit<PgNode, "upstream"> | undefined {
         }
         case TYPES.rdsCluster: {
             if (!isPostgresEngine(known(() => p.engine))) return undefined;
-            const replica = isSet(() => p.replicationSourceIdentifier);
-            return { resource: r, kind: "aurora", site: siteOf(r), writer: !replica, upstreamRef: known(() => p.replicationSourceIdentifier) };
+            // A secondary cluster of an Aurora global database is read-only: it joins the global
+            // cluster without master credentials of its own.
+            const secondary = isSet(() => p.globalClusterIdentifier) && !isSet(() => p.masterUsername) && !isSet(() => p.snapshotIdentifier);
+            const replica = isSet(() => p.replicationSourceIdentifier) || secondary;
+            const upstreamRef = known(() => p.replicationSourceIdentifier) ?? (secondary ? known(() => p.globalClusterIdentifier) : undefined);
+            return { resource: r, kind: "aurora", site: siteOf(r), writer: !replica, upstreamRef };
         }
         case TYPES.cloudSql: {
             const version = known(() => p.databaseVersion);
@@ -164,8 +168,9 @@ export function postgresNodes(resources: PolicyResource[]): PgNode[] {
         const ref = n.upstreamRef;
         n.upstream = nodes.find((m) => m !== n && (
             n.kind === "self-managed" ? m.kind === "self-managed" && m.site.region === ref
-                : [known(() => m.resource.props.arn), known(() => m.resource.props.identifier), known(() => m.resource.props.name),
-                    known(() => m.resource.props.id)].includes(ref)));
+                : n.kind === "aurora" && m.kind === "aurora" && m.writer && known(() => m.resource.props.globalClusterIdentifier) === ref ? true
+                    : [known(() => m.resource.props.arn), known(() => m.resource.props.identifier), known(() => m.resource.props.clusterIdentifier),
+                        known(() => m.resource.props.name), known(() => m.resource.props.id)].includes(ref)));
     }
     return nodes;
 }
@@ -234,8 +239,11 @@ export function ingressRules(r: { type: string; props: Record<string, any> }, po
         case TYPES.gcpFirewall: {
             if ((known(() => p.direction) ?? "INGRESS") !== "INGRESS" || known(() => p.disabled) === true) return [];
             const allows: { protocol?: string; ports?: string[] }[] = known(() => p.allows) ?? [];
+            const ranges: string[] = known(() => p.sourceRanges) ?? [];
+            const otherSources = [known(() => p.sourceTags), known(() => p.sourceServiceAccounts)].some((x) => Array.isArray(x) && x.length > 0);
             return [{
-                cidrs: known(() => p.sourceRanges) ?? [],
+                // GCP admits 0.0.0.0/0 to an ingress rule that names no source at all.
+                cidrs: ranges.length === 0 && !otherSources ? ["0.0.0.0/0"] : ranges,
                 ports: open((port) => allows.some((a) => gcpAllowCovers(a, port))),
             }];
         }

@@ -91,6 +91,13 @@ describe("olympus-database-disallow-public-access", () => {
             assertNoViolations(await check(FIREWALL, { ...rule, disabled: true, sourceRanges: ["0.0.0.0/0"] }));
         });
 
+        it("treats a rule naming no source at all as open to 0.0.0.0/0, as GCP does", async () => {
+            assertViolations(await check(FIREWALL, { direction: "INGRESS", allows: rule.allows }), [{
+                message: "opens PostgreSQL (port 5432) to 0.0.0.0/0: admit only the database's peers (its app servers and replicas), by address",
+            }]);
+            assertNoViolations(await check(FIREWALL, { direction: "INGRESS", allows: rule.allows, sourceTags: ["olympus-app"] }));
+        });
+
         it("treats a rule without a direction as ingress, GCP's default", async () => {
             assert.strictEqual((await check(FIREWALL, { allows: rule.allows, sourceRanges: ["0.0.0.0/0"] })).violations.length, 1);
         });

@@ -100,6 +100,18 @@ describe("olympus-topology-enforce-single-writer", () => {
         assert.match(outcome.violations[0].message, /^Instance "extra" \(eu-central-1\) takes writes, but PostgresNode "us-east-db" \(us-east\) is already the writer;/);
     });
 
+    it("counts the secondary cluster of an Aurora global database as a replica of the primary cluster", async () => {
+        const f = selfManaged();
+        const bare = f.resources.filter((r) => !r.name.endsWith("-db"));
+        const primary = stackResource("aws:rds/cluster:Cluster", "us-east-aurora",
+            { engine: "aurora-postgresql", globalClusterIdentifier: "olympus-global", masterUsername: "olympus" }, { parent: f.get("us-east") });
+        const secondary = stackResource("aws:rds/cluster:Cluster", "eu-west-aurora",
+            { engine: "aurora-postgresql", globalClusterIdentifier: "olympus-global" }, { parent: f.get("eu-west") });
+        assertNoViolations(await runStackPolicy(enforceSingleWriter, [...bare, primary, secondary]));
+        const second = withProps(secondary, { masterUsername: "olympus" });
+        assert.strictEqual((await runStackPolicy(enforceSingleWriter, [...bare, primary, second])).violations.length, 1);
+    });
+
     it("ignores databases that are not PostgreSQL", async () => {
         const f = rds();
         const mysql = stackResource("aws:rds/instance:Instance", "reports", { engine: "mysql" }, { provider: awsProvider("us-east-1") });
