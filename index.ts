@@ -19,7 +19,7 @@ function stackConfig(): OlympusConfig {
 export = async () => {
     const config = stackConfig();
     const plan = planTopology(config);
-    const olympus = new Olympus("olympus", { plan, gcpProject: config.gcp?.project });
+    const olympus = new Olympus("olympus", { plan, masterKey: config.masterKey, gcpProject: config.gcp?.project });
 
     return {
         topology: plan.topology,
@@ -34,6 +34,15 @@ export = async () => {
             writeRegion: r.writeEndpoint.region,
             readRegion: r.readEndpoint.region,
             networkId: olympus.regions[r.name].networkId,
+            masterKeySecret: olympus.regions[r.name].masterKeySecret,
+            serverIdentity: olympus.regions[r.name].serverIdentity,
         }])),
+        masterKey: {
+            source: olympus.masterKey.source,
+            store: olympus.masterKey.store,
+            location: olympus.masterKey.location,
+            generations: olympus.masterKey.generations,
+            sourceSecret: olympus.masterKey.sourceSecret,
+        },
     };
 };

@@ -6,7 +6,6 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { Cloud } from "../topology/catalog";
-import { Plan } from "../topology/plan";
 
 export interface CloudProviderSettings {
     /** The GCP project every GCP region deploys into; required when the plan has a GCP region. */
@@ -24,22 +23,23 @@ export function providerKey(cloud: Cloud, location: string): string {
     return `${cloud}-${location}`;
 }
 
-/** Providers keyed by `providerKey(cloud, location)`, children of `parent`. */
-export function cloudProviders(plan: Plan, settings: CloudProviderSettings, parent: pulumi.Resource): Map<string, pulumi.ProviderResource> {
+/** Providers keyed by `providerKey(cloud, location)`, one per distinct location, children of `parent`. */
+export function cloudProviders(locations: readonly { cloud: Cloud; location: string }[], settings: CloudProviderSettings,
+    parent: pulumi.Resource): Map<string, pulumi.ProviderResource> {
     const providers = new Map<string, pulumi.ProviderResource>();
-    for (const region of plan.regions) {
-        const key = providerKey(region.cloud, region.location);
+    for (const { cloud, location } of locations) {
+        const key = providerKey(cloud, location);
         if (providers.has(key)) continue;
-        if (region.cloud === "aws") {
+        if (cloud === "aws") {
             providers.set(key, new aws.Provider(key, {
-                region: region.location as aws.Region,
+                region: location as aws.Region,
                 defaultTags: { tags: { ...settings.labels } },
             }, { parent }));
         } else {
-            if (!settings.gcpProject) throw new Error(`region ${region.name} is on GCP but no GCP project was given`);
+            if (!settings.gcpProject) throw new Error(`a GCP location (${location}) is used but no GCP project was given`);
             providers.set(key, new gcp.Provider(key, {
                 project: settings.gcpProject,
-                region: region.location,
+                region: location,
                 defaultLabels: Object.fromEntries(Object.entries(settings.labels).map(([k, v]) => [gcpLabel(k), gcpLabel(v)])),
             }, { parent }));
         }

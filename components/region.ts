@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Topology } from "../topology/config";
 import { PlannedRegion } from "../topology/plan";
+import { MasterKey } from "./masterKey";
 import { awsPlatform } from "./platform/aws";
 import { gcpPlatform } from "./platform/gcp";
 import { Platform } from "./platform/types";
@@ -13,6 +14,8 @@ export interface RegionArgs {
     readonly region: PlannedRegion;
     /** The deployment's topology, so a policy can judge this region without the rest of the stack. */
     readonly topology: Topology;
+    /** The one master key: the region copies its key list (or reads its native replica), never makes one. */
+    readonly masterKey: MasterKey;
 }
 
 const PLATFORMS: Readonly<Record<PlannedRegion["cloud"], Platform>> = { aws: awsPlatform, gcp: gcpPlatform };
@@ -33,11 +36,20 @@ export class Region extends pulumi.ComponentResource {
     readonly networkId: pulumi.Output<string>;
     readonly appSubnetIds: pulumi.Output<string[]>;
     readonly dataSubnetIds: pulumi.Output<string[]>;
+    /** This region's copy of the master key list: an ARN (AWS) or a secret resource name (GCP). */
+    readonly masterKeySecret: pulumi.Output<string>;
+    /** What this region's servers run as: an IAM role ARN (AWS) or a service account email (GCP). */
+    readonly serverIdentity: pulumi.Output<string>;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("olympus:index:Region", name, args, opts);
-        const { region } = args;
-        const network = PLATFORMS[region.cloud].network(name, region, this);
+        const { region, masterKey } = args;
+        const platform = PLATFORMS[region.cloud];
+        const network = platform.network(name, region, this);
+        // An AWS region reads the native replica of a generated AWS source; every other region gets a copy.
+        const replica = region.cloud === "aws" ? masterKey.replicaArn(region.location) : undefined;
+        this.masterKeySecret = replica ?? platform.masterKeyCopy(name, region, masterKey.keyset, this);
+        this.serverIdentity = platform.serverIdentity(name, region, { "master-key": this.masterKeySecret }, this);
 
         this.regionName = region.name;
         this.cloud = region.cloud;
@@ -60,6 +72,8 @@ export class Region extends pulumi.ComponentResource {
             networkId: this.networkId,
             appSubnetIds: this.appSubnetIds,
             dataSubnetIds: this.dataSubnetIds,
+            masterKeySecret: this.masterKeySecret,
+            serverIdentity: this.serverIdentity,
         });
     }
 }

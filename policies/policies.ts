@@ -2,6 +2,7 @@
 
 import { Policies } from "@pulumi/policy";
 import { disallowPublicAccess } from "./database/disallowPublicAccess";
+import { enforceSingleKeySource } from "./secrets/enforceSingleKeySource";
 import { disallowMultiMaster } from "./topology/disallowMultiMaster";
 import { enforceResidency } from "./topology/enforceResidency";
 import { enforceSingleWriter } from "./topology/enforceSingleWriter";
@@ -13,4 +14,5 @@ export const policies: Policies = [
     disallowMultiMaster,
     enforceResidency,
     disallowPublicAccess,
+    enforceSingleKeySource,
 ];

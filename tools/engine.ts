@@ -112,7 +112,9 @@ export function isSecretValue(value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the generated protobuf request classes are untyped */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports -- the generated protobuf classes are untyped */
+const structproto = require("google-protobuf/google/protobuf/struct_pb");
+
 function record(req: any, resp: any, into: Map<string, RecordedResource>): void {
     const timeouts = req.getCustomtimeouts?.();
     const propertyDependencies: Record<string, string[]> = {};
@@ -144,11 +146,29 @@ function record(req: any, resp: any, into: Map<string, RecordedResource>): void 
     });
 }
 
+/**
+ * The engine marks the outputs a resource lists in `additionalSecretOutputs` as secret (that is how
+ * a generated password's `result` becomes a secret); the mock monitor does not, so this does.
+ */
+function markSecretOutputs(req: any, resp: any): void {
+    const keys: string[] = req.getAdditionalsecretoutputsList();
+    const state = resp.getObject()?.toJavaScript();
+    if (keys.length === 0 || !state) return;
+    for (const key of keys) {
+        const v = state[key];
+        if (v !== undefined && !isSecretValue(v)) state[key] = { [SIG_KEY]: SECRET_SIG, value: v };
+    }
+    resp.setObject(structproto.Struct.fromJavaScript(state));
+}
+
 function attachRecorder(monitor: any, into: Map<string, RecordedResource>, stackOutputs: { value: Record<string, unknown> }): void {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) =>
         register(req, (err: any, resp: any) => {
-            if (!err) record(req, resp, into);
+            if (!err) {
+                markSecretOutputs(req, resp);
+                record(req, resp, into);
+            }
             callback(err, resp);
         });
     const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
@@ -161,7 +181,7 @@ function attachRecorder(monitor: any, into: Map<string, RecordedResource>, stack
         registerOutputs(req, callback);
     };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 
 /** Resources in construction order; the stack resource (constructed before the hook) first. */
 function sortByDeclaration(resources: RecordedResource[], declared: ReadonlyMap<string, number[]>): RecordedResource[] {

@@ -13,6 +13,22 @@ function hex(seed: string, length: number): string {
     return out.slice(0, length);
 }
 
+/** A deterministic alphanumeric string, like a generated password without special characters. */
+function keyLike(seed: string, length: number): string {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    return [...hex(seed, length * 2).match(/../g)!].slice(0, length).map((b) => alphabet[parseInt(b, 16) % alphabet.length]).join("");
+}
+
+function uuid(seed: string): string {
+    const h = hex(seed, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The key list the offline engine finds in an existing master-key secret: two generations. */
+export function existingKeyset(name: string): string {
+    return JSON.stringify([keyLike(`existing/${name}/2`, 32), keyLike(`existing/${name}/1`, 32)]);
+}
+
 /** A deterministic public address in TEST-NET-3 (203.0.113.0/24, RFC 5737): never a real host. */
 function testNetAddress(seed: string): string {
     return `203.0.113.${1 + (parseInt(hex(seed, 4), 16) % 254)}`;
@@ -98,6 +114,26 @@ const SHAPES: Readonly<Record<string, Shape>> = {
         selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${inputs.name}`,
         serviceAccountEmailAddress: `p${hex(name, 12)}@gcp-sa-cloud-sql.iam.gserviceaccount.com`,
     }),
+    "random:index/randomPassword:RandomPassword": ({ name, inputs }) => ({
+        result: keyLike(`password/${name}`, Number(inputs.length ?? 16)),
+        bcryptHash: `$2a$10$${hex(`bcrypt/${name}`, 53)}`,
+    }),
+    "aws:secretsmanager/secret:Secret": ({ id }) => ({ arn: id }),
+    "aws:secretsmanager/secretVersion:SecretVersion": ({ inputs, name }) => ({
+        arn: inputs.secretId,
+        versionId: uuid(`version/${name}`),
+        versionStages: ["AWSCURRENT"],
+    }),
+    "aws:iam/role:Role": ({ inputs }) => ({
+        arn: `arn:aws:iam::${AWS_ACCOUNT_ID}:role/${inputs.name}`,
+        uniqueId: `AROA${hex(String(inputs.name), 17).toUpperCase()}`,
+    }),
+    "gcp:secretmanager/secret:Secret": ({ id }) => ({ name: id }),
+    "gcp:secretmanager/secretVersion:SecretVersion": ({ id }) => ({ name: id, version: "1" }),
+    "gcp:serviceaccount/account:Account": ({ inputs, project }) => {
+        const email = `${inputs.accountId}@${project}.iam.gserviceaccount.com`;
+        return { email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, uniqueId: String(parseInt(hex(email, 12), 16)) };
+    },
     "gcp:compute/subnetwork:Subnetwork": ({ inputs }) => ({
         gatewayAddress: typeof inputs.ipCidrRange === "string" ? privateAddress("gw", inputs.ipCidrRange).replace(/\.\d+$/, ".1") : undefined,
     }),
@@ -109,6 +145,9 @@ const AUTONAME_PROPERTY: Readonly<Record<string, string>> = {
     "aws:rds/instance:Instance": "identifier",
     "aws:rds/parameterGroup:ParameterGroup": "name",
     "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:secretsmanager/secret:Secret": "name",
+    "aws:iam/role:Role": "name",
+    "gcp:secretmanager/secret:Secret": "secretId",
 };
 
 /** Physical names, as the Pulumi engine autonames them: `<name>-<7 hex>`. */
@@ -122,6 +161,7 @@ function autoname(type: string, name: string, inputs: Outputs): Outputs {
 const ID_IS_NAME: Readonly<Record<string, string>> = {
     "aws:rds/instance:Instance": "identifier",
     "gcp:sql/databaseInstance:DatabaseInstance": "name",
+    "aws:iam/role:Role": "name",
 };
 
 export class OfflineMocks implements pulumi.runtime.Mocks {
@@ -156,6 +196,15 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         const gcp = GCP_COMPUTE[type];
         if (ID_IS_NAME[type]) {
             id = String(named[ID_IS_NAME[type]]);
+        } else if (type === "aws:secretsmanager/secret:Secret") {
+            // Secrets Manager appends six random characters to the name in the ARN, which is the id.
+            id = `arn:aws:secretsmanager:${region}:${AWS_ACCOUNT_ID}:secret:${named.name}-${keyLike(`${name}/suffix`, 6)}`;
+        } else if (type === "aws:secretsmanager/secretVersion:SecretVersion") {
+            id = `${inputs.secretId}|${uuid(`version/${name}`)}`;
+        } else if (type === "gcp:secretmanager/secret:Secret") {
+            id = `projects/${project}/secrets/${named.secretId}`;
+        } else if (type === "gcp:secretmanager/secretVersion:SecretVersion") {
+            id = `${inputs.secret}/versions/1`;
         } else if (AWS_ID_PREFIX[type]) {
             id = `${AWS_ID_PREFIX[type]}-${hex(`${type}/${name}`, 17)}`;
         } else if (gcp) {
@@ -184,6 +233,21 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
                     zoneIds: [1, 2, 3].map((n) => `${region.replace(/-(\w)\w*-/, "$1")}-az${n}`),
                     groupNames: [region],
                 };
+            }
+            case "aws:secretsmanager/getSecretVersion:getSecretVersion": {
+                const region = provider?.region ?? "us-east-1";
+                const id = String(args.inputs.secretId);
+                const arn = id.startsWith("arn:") ? id : `arn:aws:secretsmanager:${region}:${AWS_ACCOUNT_ID}:secret:${id}-${keyLike(id, 6)}`;
+                return {
+                    id: `${arn}|${args.inputs.versionStage ?? args.inputs.versionId}`, arn, secretId: id,
+                    secretString: existingKeyset(id), versionId: args.inputs.versionId ?? uuid(id), versionStages: ["AWSCURRENT"],
+                };
+            }
+            case "gcp:secretmanager/getSecretVersion:getSecretVersion": {
+                const project = provider?.project ?? "offline-project";
+                const secret = String(args.inputs.secret);
+                const full = secret.startsWith("projects/") ? secret : `projects/${project}/secrets/${secret}`;
+                return { id: `${full}/versions/1`, name: `${full}/versions/1`, secret, version: "1", secretData: existingKeyset(secret), enabled: true };
             }
             case "gcp:compute/getZones:getZones": {
                 const region = args.inputs.region ?? provider?.region;

@@ -30,6 +30,11 @@ export interface PlanReport {
     readonly resourceCounts: Record<string, Record<string, number>>;
     /** Stack outputs with secrets replaced by `[secret]`. */
     readonly outputs: unknown;
+    /** Where the master key comes from, and how each region holds it. */
+    readonly masterKey: {
+        source: string; store: string; location: string; generations: string[];
+        regions: Record<string, "source" | "native replica" | "copy">;
+    };
     /** The policy pack's findings on this run (mandatory ones make `plan` exit 3). */
     readonly violations: { policy: string; level: string; resource: string; message: string }[];
 }
@@ -51,6 +56,13 @@ export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = 
         const counts = (resourceCounts[r.region] ??= {});
         counts[r.type] = (counts[r.type] ?? 0) + 1;
     }
+    const mk = run.resources.find((r) => r.type === "olympus:index:MasterKey");
+    const mkOut = (mk ? redact(mk.wireOutputs) : {}) as { source?: string; store?: string; location?: string; generations?: string[] };
+    const holds = (name: string): "source" | "native replica" | "copy" => {
+        const copy = resources.some((r) => r.region === name && (r.type === "aws:secretsmanager/secret:Secret" || r.type === "gcp:secretmanager/secret:Secret"));
+        if (copy) return "copy";
+        return plan.regions.find((x) => x.name === name)!.location === mkOut.location ? "source" : "native replica";
+    };
     return {
         stack: run.stack,
         stackFile: path.relative(process.cwd(), run.stackFile) || run.stackFile,
@@ -70,6 +82,10 @@ export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = 
         resources,
         resourceCounts,
         outputs: redact(run.wireOutputs),
+        masterKey: {
+            source: mkOut.source ?? "", store: mkOut.store ?? "", location: mkOut.location ?? "", generations: mkOut.generations ?? [],
+            regions: Object.fromEntries(plan.regions.map((r) => [r.name, holds(r.name)])),
+        },
         violations: violations.map((v) => ({ policy: v.policyName, level: v.enforcementLevel, resource: v.urn, message: v.message })),
     };
 }
@@ -99,6 +115,10 @@ export function formatReport(rep: PlanReport): string {
     out.push(...table(GEO_CODES.map((code) => [code, GEO_CODE_CENTRES[code].name, rep.steering[code].join(" -> ")])));
     out.push(`  default pools: ${rep.defaultOrder.length > 0 ? rep.defaultOrder.join(" -> ") : "none (per-region: the maintenance fallback only)"}`);
     out.push("", `Failover detection: at most ${rep.failoverDetectionSeconds} s (${rep.failoverFormula})`);
+    const mk = rep.masterKey;
+    out.push("", `Master key: ${mk.source}${mk.generations.length > 0 ? ` (generations, newest first: ${mk.generations.join(", ")})` : ""}, ` +
+        `kept in ${mk.store} ${mk.location}`);
+    out.push(...Object.entries(mk.regions).map(([name, how]) => `  ${name}: ${how === "copy" ? "a copy in its own store" : how === "source" ? "reads the source (same location)" : "reads the native replica"}`));
     const total = rep.resources.length;
     out.push("", `Resources: ${total}`);
     const groups = [...rep.regions.map((r) => r.name), SHARED].filter((g) => rep.resourceCounts[g]);

@@ -82,6 +82,32 @@ export interface DatabaseConfig {
     readonly version: PostgresVersion;
 }
 
+export type SecretStore = "aws-secrets-manager" | "gcp-secret-manager";
+export const SECRET_STORES: readonly SecretStore[] = ["aws-secrets-manager", "gcp-secret-manager"];
+export const STORE_CLOUD: Readonly<Record<SecretStore, Cloud>> = { "aws-secrets-manager": "aws", "gcp-secret-manager": "gcp" };
+
+export interface MasterKeyConfig {
+    /**
+     * `generated` (default): the program generates the key and keeps it in the store.
+     * `existing`: the key already lives in the store under `name`; it is read, never written.
+     */
+    readonly source: "generated" | "existing";
+    /** The one source of truth. Default: the store of the primary region's cloud (per-region: the first region's). */
+    readonly store: SecretStore;
+    readonly cloud: Cloud;
+    /** Where the source secret lives. Default: the primary region's location, when the store is on its cloud. */
+    readonly location: string;
+    /** existing: the secret to read (required). generated: a fixed name for the source secret (default: generated). */
+    readonly name?: string;
+    /**
+     * generated: the key generations, newest first (Hydra's rotation rules: the first encrypts,
+     * all decrypt). Default ["k1"]. Adding a generation at the front rotates; removing one retires it.
+     */
+    readonly keys: readonly string[];
+    /** existing: the version to read. Default AWSCURRENT (AWS) or latest (GCP). */
+    readonly version?: string;
+}
+
 export interface GcpConfig {
     /** The GCP project every GCP region deploys into. Required when any region is on GCP. */
     readonly project: string;
@@ -94,6 +120,7 @@ export interface OlympusConfig {
     readonly regions: readonly RegionConfig[];
     readonly database: DatabaseConfig;
     readonly edge: EdgeConfig;
+    readonly masterKey: MasterKeyConfig;
     readonly gcp?: GcpConfig;
 }
 
@@ -107,7 +134,7 @@ export class ConfigError extends Error {
 }
 
 /** The top-level keys of the `olympus` namespace, with what each holds (also used in messages). */
-export const TOP_LEVEL_KEYS = ["domain", "topology", "regions", "database", "edge", "gcp"] as const;
+export const TOP_LEVEL_KEYS = ["domain", "topology", "regions", "database", "edge", "masterKey", "gcp"] as const;
 
 const MULTI_MASTER = /^(multi[-_ ]?(master|primary|writer|leader)|active[-_ ]?active|master[-_ ]?master|bdr|option[-_ ]?c)$/i;
 
@@ -177,10 +204,11 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, earlier: rea
     const regions = parseRegions(c, regionsRaw, topology);
     const database = parseDatabase(c, raw.database, topology, regions);
     const edge = parseEdge(c, raw.edge);
-    const gcp = parseGcp(c, raw.gcp, regions);
+    const masterKey = parseMasterKey(c, raw.masterKey, topology, regions);
+    const gcp = parseGcp(c, raw.gcp, regions, masterKey);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { domain: domain!, topology: topology!, regions, database: database!, edge: edge!, gcp };
+    return { domain: domain!, topology: topology!, regions, database: database!, edge: edge!, masterKey: masterKey!, gcp };
 }
 
 function parseTopology(c: Checker, value: unknown): Topology | undefined {
@@ -446,10 +474,86 @@ function parseEdge(c: Checker, value: unknown): EdgeConfig | undefined {
     return { accountId, zoneId, plan, proxied, monitor, sessionAffinity };
 }
 
+const MASTER_KEY_KEYS = ["source", "store", "location", "name", "keys", "version"] as const;
+const KEY_GENERATION = /^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/;
+const SECRET_NAME: Readonly<Record<Cloud, { pattern: RegExp; rule: string }>> = {
+    aws: { pattern: /^[A-Za-z0-9/_+=.@-]{1,512}$/, rule: "1-512 letters, digits and /_+=.@-" },
+    gcp: { pattern: /^[A-Za-z0-9_-]{1,255}$/, rule: "1-255 letters, digits, '_' and '-'" },
+};
+
+function parseMasterKey(c: Checker, value: unknown, topology: Topology | undefined, regions: RegionConfig[]): MasterKeyConfig | undefined {
+    const path = `${NAMESPACE}:masterKey`;
+    const m = value === undefined ? {} : c.map(path, value, MASTER_KEY_KEYS);
+    if (!m) return undefined;
+    const source = m.source === undefined ? "generated" : c.oneOf(`${path}.source`, m.source, ["generated", "existing"] as const, "key source");
+    // The default store sits with the writer: the primary region (per-region: the first region).
+    const home = regions.find((r) => r.primary) ?? (topology === "per-region" ? regions[0] : undefined) ?? regions[0];
+    const defaultStore: SecretStore | undefined = home ? (home.cloud === "aws" ? "aws-secrets-manager" : "gcp-secret-manager") : undefined;
+    const store = m.store === undefined ? defaultStore : c.oneOf(`${path}.store`, m.store, SECRET_STORES, "secret store");
+    if (!store) return undefined;
+    const cloud = STORE_CLOUD[store];
+
+    let location: string | undefined;
+    if (m.location !== undefined) {
+        location = c.string(`${path}.location`, m.location, {});
+        if (location !== undefined && !findLocation(cloud, location)) {
+            c.fail(`${path}.location`, `"${location}" is not ${CLOUD_NAMES[cloud]} location, where the ${store} store lives`,
+                `use one of ${[...LOCATIONS[cloud].keys()].sort().join(", ")}`);
+            location = undefined;
+        }
+    } else if (home && home.cloud === cloud) {
+        location = home.location;
+    } else if (home) {
+        c.fail(`${path}.location`, `missing: the ${store} store is on ${cloud.toUpperCase()}, but the ${home.primary ? "primary " : ""}region ${home.name} is on ${home.cloud.toUpperCase()}`,
+            `set the ${cloud.toUpperCase()} location of the store, e.g. ${[...LOCATIONS[cloud].keys()][0]}`);
+    }
+
+    let name: string | undefined;
+    if (m.name !== undefined) {
+        name = c.string(`${path}.name`, m.name, {});
+        if (name !== undefined && !SECRET_NAME[cloud].pattern.test(name)) {
+            c.fail(`${path}.name`, `"${name}" is not a valid ${store} secret name`, `use ${SECRET_NAME[cloud].rule}`);
+            name = undefined;
+        }
+    } else if (source === "existing") {
+        c.fail(`${path}.name`, "missing, but source is existing", `set the name of the ${store} secret that holds the key list`);
+    }
+
+    let keys: string[] = [];
+    if (source === "existing") {
+        if (m.keys !== undefined) {
+            c.fail(`${path}.keys`, "is set, but an existing key is rotated in its own store",
+                "remove keys; to rotate, write the new key list as a new version of the existing secret and run pulumi up");
+        }
+    } else if (m.keys === undefined) {
+        keys = ["k1"];
+    } else if (!Array.isArray(m.keys) || m.keys.length === 0) {
+        c.fail(`${path}.keys`, Array.isArray(m.keys) ? "is an empty rotation list" : `${show(m.keys)} is not a list`,
+            "list the key generations newest first, e.g. [k2, k1]: the first encrypts, every one decrypts");
+    } else {
+        m.keys.forEach((k: unknown, i: number) => {
+            if (typeof k !== "string" || !KEY_GENERATION.test(k)) {
+                c.fail(`${path}.keys[${i}]`, `${show(k)} is not a key generation name`, "use 1-16 lower-case letters, digits and '-', e.g. k2 or 2026-11");
+            } else if (keys.includes(k)) {
+                c.fail(`${path}.keys[${i}]`, `"${k}" is listed twice`, "give each key generation a unique name");
+            } else {
+                keys.push(k);
+            }
+        });
+    }
+    if (m.version !== undefined && source !== "existing") {
+        c.fail(`${path}.version`, "is set, but only an existing key is read by version", "remove version, or set source: existing");
+    }
+    const version = m.version === undefined ? undefined : c.string(`${path}.version`, typeof m.version === "number" ? String(m.version) : m.version, {});
+
+    if (!source || !location) return undefined;
+    return { source, store, cloud, location, name, keys, version };
+}
+
 const GCP_KEYS = ["project"] as const;
 const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
-function parseGcp(c: Checker, value: unknown, regions: RegionConfig[]): GcpConfig | undefined {
+function parseGcp(c: Checker, value: unknown, regions: RegionConfig[], masterKey: MasterKeyConfig | undefined): GcpConfig | undefined {
     const path = `${NAMESPACE}:gcp`;
     const g = value === undefined ? {} : c.map(path, value, GCP_KEYS);
     if (!g) return undefined;
@@ -458,6 +562,9 @@ function parseGcp(c: Checker, value: unknown, regions: RegionConfig[]): GcpConfi
         if (firstGcp) {
             c.fail(`${path}.project`, `missing, but region ${firstGcp.name} runs on GCP`,
                 "set the GCP project ID to deploy into, e.g. olympus:gcp.project: my-project-123");
+        } else if (masterKey?.cloud === "gcp") {
+            c.fail(`${path}.project`, "missing, but the master key's store is GCP Secret Manager",
+                "set the GCP project ID that holds the store, e.g. olympus:gcp.project: my-project-123");
         }
         return undefined;
     }

@@ -4,6 +4,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedRegion } from "../../topology/plan";
+import { MASTER_KEY_TAG } from "../masterKey";
 import { Platform, RegionNetwork } from "./types";
 
 function network(name: string, region: PlannedRegion, parent: pulumi.Resource): RegionNetwork {
@@ -66,4 +67,40 @@ function network(name: string, region: PlannedRegion, parent: pulumi.Resource): 
     };
 }
 
-export const awsPlatform: Platform = { network };
+function masterKeyCopy(name: string, region: PlannedRegion, keyset: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const secret = new aws.secretsmanager.Secret(`${name}-master-key`, {
+        description: `Olympus master key list for region ${region.name} (a copy; the source is olympus:index:MasterKey)`,
+        recoveryWindowInDays: 7,
+        tags: { ...MASTER_KEY_TAG, "olympus-role": "copy", "olympus-region": region.name },
+    }, opts);
+    new aws.secretsmanager.SecretVersion(`${name}-master-key`, { secretId: secret.id, secretString: keyset }, opts);
+    return secret.arn;
+}
+
+function serverIdentity(name: string, region: PlannedRegion, secrets: Readonly<Record<string, pulumi.Output<string>>>, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const role = new aws.iam.Role(`${name}-servers`, {
+        description: `Olympus servers of region ${region.name}`,
+        assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags: { "olympus-region": region.name },
+    }, opts);
+    new aws.iam.RolePolicy(`${name}-read-secrets`, {
+        role: role.id,
+        policy: pulumi.all(Object.values(secrets)).apply((arns) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "ReadThisRegionsSecretsOnly",
+                Effect: "Allow",
+                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                Resource: arns,
+            }],
+        })),
+    }, opts);
+    return role.arn;
+}
+
+export const awsPlatform: Platform = { network, masterKeyCopy, serverIdentity };

@@ -4,6 +4,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedRegion } from "../../topology/plan";
+import { MASTER_KEY_TAG } from "../masterKey";
 import { Platform, RegionNetwork } from "./types";
 
 function network(name: string, region: PlannedRegion, parent: pulumi.Resource): RegionNetwork {
@@ -24,4 +25,39 @@ function network(name: string, region: PlannedRegion, parent: pulumi.Resource): 
     return { networkId: net.selfLink, appSubnetIds: [subnet.selfLink], dataSubnetIds: [] };
 }
 
-export const gcpPlatform: Platform = { network };
+function masterKeyCopy(name: string, region: PlannedRegion, keyset: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const secret = new gcp.secretmanager.Secret(`${name}-master-key`, {
+        // User-managed replication in this region's own location only: the copy lives where it is read.
+        replication: { userManaged: { replicas: [{ location: region.location }] } },
+        labels: { ...MASTER_KEY_TAG, "olympus-role": "copy", "olympus-region": region.name },
+    }, opts);
+    new gcp.secretmanager.SecretVersion(`${name}-master-key`, { secret: secret.id, secretData: keyset }, opts);
+    return secret.name;
+}
+
+/** A service account id GCP accepts (6-30 characters), unique per stack: region name plus a stack hash. */
+function accountId(regionName: string): string {
+    let h = 0x811c9dc5;
+    for (const ch of `${pulumi.getProject()}/${pulumi.getStack()}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    return `${regionName}-${h.toString(16).padStart(8, "0").slice(0, 7)}`;
+}
+
+function serverIdentity(name: string, region: PlannedRegion, secrets: Readonly<Record<string, pulumi.Output<string>>>, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const account = new gcp.serviceaccount.Account(`${name}-servers`, {
+        accountId: accountId(region.name),
+        displayName: `Olympus servers of region ${region.name}`,
+    }, opts);
+    // Read access on each secret, not on the project: the servers can read this region's copy only.
+    for (const [purpose, secret] of Object.entries(secrets)) {
+        new gcp.secretmanager.SecretIamMember(`${name}-read-${purpose}`, {
+            secretId: secret,
+            role: "roles/secretmanager.secretAccessor",
+            member: account.member,
+        }, opts);
+    }
+    return account.email;
+}
+
+export const gcpPlatform: Platform = { network, masterKeyCopy, serverIdentity };

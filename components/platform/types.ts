@@ -16,4 +16,15 @@ export interface RegionNetwork {
 
 export interface Platform {
     network(name: string, region: PlannedRegion, parent: pulumi.Resource): RegionNetwork;
+    /**
+     * This region's copy of the master key list, in this region's secret store, from the one
+     * source value. Returns the copy's ARN (AWS) or resource name (GCP).
+     */
+    masterKeyCopy(name: string, region: PlannedRegion, keyset: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string>;
+    /**
+     * The identity this region's servers run as: allowed to read these secrets (by purpose, e.g.
+     * `master-key`), read-only, and nothing else of the store. Returns the role ARN (AWS) or the
+     * service account email (GCP).
+     */
+    serverIdentity(name: string, region: PlannedRegion, secrets: Readonly<Record<string, pulumi.Output<string>>>, parent: pulumi.Resource): pulumi.Output<string>;
 }

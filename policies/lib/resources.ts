@@ -9,6 +9,7 @@ import { Cloud, findLocation } from "../../topology/catalog";
 export const TYPES = {
     olympus: "olympus:index:Olympus",
     region: "olympus:index:Region",
+    masterKey: "olympus:index:MasterKey",
     /** A self-managed PostgreSQL server (component; outputs region, role, upstream, walLevel). */
     postgresNode: "olympus:database:PostgresNode",
     rdsInstance: "aws:rds/instance:Instance",

@@ -4,7 +4,7 @@ import { planTopology } from "../../topology/plan";
 import { countByType, inRegion, inputs, ofType, providerOf, stackRun } from "../helpers";
 
 describe("Region on AWS (us-eu: us-east)", () => {
-    it("declares a VPC, an internet gateway, one public route table and four subnets", async () => {
+    it("declares a VPC, an internet gateway, one public route table, four subnets and the servers' role", async () => {
         const run = await stackRun("us-eu");
         assert.deepStrictEqual(countByType(inRegion(run, "us-east")), {
             "aws:ec2/vpc:Vpc": 1,
@@ -13,6 +13,8 @@ describe("Region on AWS (us-eu: us-east)", () => {
             "aws:ec2/routeTable:RouteTable": 1,
             "aws:ec2/subnet:Subnet": 4,
             "aws:ec2/routeTableAssociation:RouteTableAssociation": 2,
+            "aws:iam/role:Role": 1,
+            "aws:iam/rolePolicy:RolePolicy": 1,
         });
     });
 
@@ -56,11 +58,15 @@ describe("Region on AWS (us-eu: us-east)", () => {
 });
 
 describe("Region on GCP (us-eu: eu-west)", () => {
-    it("declares a custom-mode network and one regional subnet", async () => {
+    it("declares a custom-mode network, one regional subnet, its master key copy and the servers' account", async () => {
         const run = await stackRun("us-eu");
         assert.deepStrictEqual(countByType(inRegion(run, "eu-west")), {
             "gcp:compute/network:Network": 1,
             "gcp:compute/subnetwork:Subnetwork": 1,
+            "gcp:secretmanager/secret:Secret": 1,
+            "gcp:secretmanager/secretVersion:SecretVersion": 1,
+            "gcp:serviceaccount/account:Account": 1,
+            "gcp:secretmanager/secretIamMember:SecretIamMember": 1,
         });
         const net = inputs(inRegion(run, "eu-west").find((r) => r.type === "gcp:compute/network:Network")!);
         assert.strictEqual(net.autoCreateSubnetworks, false);
@@ -103,9 +109,9 @@ describe("component inputs the policy pack reads", () => {
         assert.strictEqual(eu.region.jurisdiction, "EU");
     });
 
-    it("one provider per cloud location, shared by regions in the same location", async () => {
+    it("one provider per cloud location, shared by regions in the same location, and one random provider", async () => {
         const run = await stackRun("us-eu");
         assert.deepStrictEqual(run.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.name).sort(),
-            ["aws-us-east-1", "gcp-europe-west1"]);
+            ["aws-us-east-1", "gcp-europe-west1", "random"]);
     });
 });

@@ -111,7 +111,53 @@ export function withProps(r: PolicyResource, props: Record<string, any>): Policy
     return { ...r, props: { ...r.props, ...props } };
 }
 
-/** Replace one resource of a fixture by another. */
-export function replace(f: Fixture, name: string, next: PolicyResource): PolicyResource[] {
-    return f.resources.map((r) => (r.name === name ? next : r));
+/** Replace one resource of a fixture (by name, or the resource itself) by another. */
+export function replace(f: Fixture, which: string | PolicyResource, next: PolicyResource): PolicyResource[] {
+    return f.resources.map((r) => ((typeof which === "string" ? r.name === which : r === which) ? next : r));
+}
+
+export const GENERATOR = "random:index/randomPassword:RandomPassword";
+export const AWS_SECRET = "aws:secretsmanager/secret:Secret";
+export const AWS_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
+export const GCP_SECRET = "gcp:secretmanager/secret:Secret";
+export const GCP_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
+
+const SOURCE_TAGS = { "olympus-secret": "master-key", "olympus-role": "source" };
+const copyLabels = (region: string) => ({ "olympus-secret": "master-key", "olympus-role": "copy", "olympus-region": region });
+
+/**
+ * The master key as the program builds it for us-eu plus an AWS us-west region: a generator and
+ * the source secret (natively replicated to us-west-2) in the MasterKey, and a copy of the
+ * source's value in the GCP region.
+ */
+export function masterKeyed(): Fixture {
+    const o = olympus("single-primary", "us-east");
+    const us = region("us-east", "aws", "us-east-1", "US", o, "primary", null);
+    const west = region("us-west", "aws", "us-west-2", "US", o, "replica", "us-east");
+    const eu = region("eu-west", "gcp", "europe-west1", "EU", o, "replica", "us-east");
+    const mk = stackResource("olympus:index:MasterKey", "master-key",
+        { source: "generated", store: "aws-secrets-manager", location: "us-east-1", generations: ["k1"] }, { parent: o });
+    const gen = stackResource(GENERATOR, "master-key-k1", { length: 32, special: false }, { parent: mk });
+    const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:master-key-source-AbCdEf";
+    const secret = stackResource(AWS_SECRET, "master-key-source", { arn, tags: SOURCE_TAGS, replicas: [{ region: "us-west-2" }] },
+        { parent: mk, provider: awsProvider("us-east-1") });
+    const version = stackResource(AWS_VERSION, "master-key-source", { secretId: arn, secretString: "[\"k\"]" },
+        { parent: mk, provider: awsProvider("us-east-1"), propertyDependencies: { secretId: [secret], secretString: [gen] } });
+    const copy = stackResource(GCP_SECRET, "eu-west-master-key", { name: "projects/p/secrets/eu-west-master-key", labels: copyLabels("eu-west") },
+        { parent: eu, provider: gcpProvider("europe-west1") });
+    const copyVersion = stackResource(GCP_VERSION, "eu-west-master-key", { secret: copy.props.name, secretData: "[\"k\"]" },
+        { parent: eu, provider: gcpProvider("europe-west1"), propertyDependencies: { secret: [copy], secretData: [version] } });
+    return fixture([o, us, west, eu, mk, gen, secret, version, copy, copyVersion]);
+}
+
+/** A region's own copy secret and version, filled from `from` (the source version, a generator, or nothing). */
+export function regionCopy(f: Fixture, regionName: string, from: PolicyResource[], suffix = ""): PolicyResource[] {
+    const r = f.get(regionName);
+    const gcpRegion = r.props.cloud === "gcp";
+    const secret = stackResource(gcpRegion ? GCP_SECRET : AWS_SECRET, `${regionName}-master-key${suffix}`,
+        gcpRegion ? { name: `projects/p/secrets/${regionName}${suffix}`, labels: copyLabels(regionName) } : { arn: `arn:${regionName}${suffix}`, tags: copyLabels(regionName) },
+        { parent: r });
+    const version = stackResource(gcpRegion ? GCP_VERSION : AWS_VERSION, `${regionName}-master-key${suffix}`, {},
+        { parent: r, propertyDependencies: gcpRegion ? { secret: [secret], secretData: from } : { secretId: [secret], secretString: from } });
+    return [secret, version];
 }

@@ -7,6 +7,8 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
+import * as random from "@pulumi/random";
+import { MASTER_KEY_TAG } from "../../components/masterKey";
 import { Olympus } from "../../components/olympus";
 import { policies } from "../../policies/policies";
 import { loadConfig } from "../../topology/config";
@@ -54,7 +56,7 @@ function programWith(stack: keyof typeof STACKS, wrong: (o: Olympus) => void): P
     const config = stackConfig(stack);
     return runInMocks(async () => {
         const parsed = loadConfig(config.values);
-        const olympus = new Olympus("olympus", { plan: planTopology(parsed), gcpProject: parsed.gcp?.project });
+        const olympus = new Olympus("olympus", { plan: planTopology(parsed), masterKey: parsed.masterKey, gcpProject: parsed.gcp?.project });
         wrong(olympus);
     }, { project: "olympus", stack, config });
 }
@@ -106,7 +108,8 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
         assert.deepStrictEqual(served, policies.map((p) => [p.name, analyzerproto.EnforcementLevel.MANDATORY]));
         for (const p of info.getPoliciesList()) {
             assert.match(p.getName(), /^olympus-[a-z]+-(missing|disallow|enable|require|enforce|limit)-[a-z-]+$/);
-            assert.ok(p.getConfigschema(), `${p.getName()} has no config schema`);
+            const tunable = policies.find((x) => x.name === p.getName())!.configSchema;
+            assert.deepStrictEqual(Object.keys(p.getConfigschema()?.getProperties()?.toJavaScript() ?? {}).sort(), Object.keys(tunable?.properties ?? {}).sort(), p.getName());
         }
     });
 
@@ -173,6 +176,25 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
         const found = mandatory(await analyze(run));
         assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-database-disallow-public-access"]);
         assert.match(found[0].urn, /::us-east-db-sg$/);
+    });
+
+    it("rejects a region with its own key (olympus-secrets-enforce-single-key-source)", async () => {
+        const run = await programWith("us-eu", (o) => {
+            const randomProvider = new random.Provider("eu-random", {}, { parent: o.regions["eu-west"] });
+            const own = new random.RandomPassword("eu-west-own-key", { length: 32, special: false }, { parent: o.regions["eu-west"], provider: randomProvider });
+            const secret = new gcp.secretmanager.Secret("eu-west-own-key", {
+                replication: { userManaged: { replicas: [{ location: "europe-west1" }] } },
+                labels: { ...MASTER_KEY_TAG, "olympus-role": "copy", "olympus-region": "eu-west" },
+            }, { parent: o.regions["eu-west"] });
+            new gcp.secretmanager.SecretVersion("eu-west-own-key", { secret: secret.id, secretData: own.result }, { parent: o.regions["eu-west"] });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual([...new Set(found.map((d) => d.policyName))], ["olympus-secrets-enforce-single-key-source"]);
+        assert.deepStrictEqual(found.map((d) => d.message.split("\n")[1].split(":")[0]), [
+            'RandomPassword "eu-west-own-key" (eu-west) generates key material for SecretVersion "eu-west-own-key" (eu-west) outside MasterKey "master-key"',
+            'SecretVersion "eu-west-own-key" (eu-west) holds a key list that does not come from the source MasterKey "master-key"; every region\'s copy must be the source\'s value',
+            "region eu-west holds 2 master-key secrets (eu-west-master-key, eu-west-own-key)",
+        ]);
     });
 
     it("rejects a multi-master link between two regions (olympus-topology-disallow-multi-master)", async () => {

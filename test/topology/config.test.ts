@@ -159,7 +159,7 @@ describe("stack config", () => {
 
         it("an unknown top-level key, suggesting the one meant", () => {
             refusedWith(with_((c) => { c.regoins = []; }),
-                "olympus:regoins: is not a known key (did you mean regions?); use one of domain, topology, regions, database, edge, gcp");
+                "olympus:regoins: is not a known key (did you mean regions?); use one of domain, topology, regions, database, edge, masterKey, gcp");
         });
 
         it("an empty region list", () => {
@@ -375,6 +375,94 @@ describe("stack config", () => {
         it("a malformed GCP project ID", () => {
             refusedWith(with_((c) => { c.gcp.project = "My_Project"; }),
                 'olympus:gcp.project: "My_Project" is not a GCP project ID; use 6-30 lower-case letters, digits and \'-\', starting with a letter and not ending with \'-\'');
+        });
+    });
+
+    describe("olympus:masterKey", () => {
+        it("defaults to a key generated into the primary region's store", () => {
+            assert.deepStrictEqual(parseConfig(base()).masterKey,
+                { source: "generated", store: "aws-secrets-manager", cloud: "aws", location: "us-east-1", name: undefined, keys: ["k1"], version: undefined });
+        });
+
+        it("follows the primary to its cloud's store", () => {
+            const config = parseConfig(with_((c) => { c.regions[0].primary = false; c.regions[1].primary = true; }));
+            assert.deepStrictEqual([config.masterKey.store, config.masterKey.location], ["gcp-secret-manager", "europe-west1"]);
+        });
+
+        it("uses the first region's store in per-region", () => {
+            const config = parseConfig(with_((c) => { c.topology = "per-region"; delete c.regions[0].primary; }));
+            assert.deepStrictEqual([config.masterKey.store, config.masterKey.location], ["aws-secrets-manager", "us-east-1"]);
+        });
+
+        it("takes an existing secret by name and version", () => {
+            const config = parseConfig(with_((c) => { c.masterKey = { source: "existing", name: "prod/olympus/key", version: 7 }; }));
+            assert.deepStrictEqual([config.masterKey.source, config.masterKey.name, config.masterKey.keys, config.masterKey.version], ["existing", "prod/olympus/key", [], "7"]);
+        });
+
+        it("refuses an unknown store", () => {
+            refusedWith(with_((c) => { c.masterKey = { store: "vault" }; }),
+                'olympus:masterKey.store: "vault" is not a supported secret store; use aws-secrets-manager or gcp-secret-manager');
+        });
+
+        it("refuses an unknown source", () => {
+            refusedWith(with_((c) => { c.masterKey = { source: "kms" }; }), 'olympus:masterKey.source: "kms" is not a supported key source; use generated or existing');
+        });
+
+        it("refuses a store location that does not exist on the store's cloud", () => {
+            const [p] = problems(with_((c) => { c.masterKey = { store: "gcp-secret-manager", location: "us-east-1" }; }));
+            assert.ok(p.startsWith('olympus:masterKey.location: "us-east-1" is not a GCP location, where the gcp-secret-manager store lives; use one of africa-south1,'), p);
+        });
+
+        it("asks for a location when the store is not on the primary region's cloud", () => {
+            refusedWith(with_((c) => { c.masterKey = { store: "gcp-secret-manager" }; }),
+                "olympus:masterKey.location: missing: the gcp-secret-manager store is on GCP, but the primary region us-east is on AWS; set the GCP location of the store, e.g. us-east1");
+        });
+
+        it("refuses an existing source without a name", () => {
+            refusedWith(with_((c) => { c.masterKey = { source: "existing" }; }),
+                "olympus:masterKey.name: missing, but source is existing; set the name of the aws-secrets-manager secret that holds the key list");
+        });
+
+        it("refuses a rotation list on an existing key", () => {
+            refusedWith(with_((c) => { c.masterKey = { source: "existing", name: "k", keys: ["k2", "k1"] }; }),
+                "olympus:masterKey.keys: is set, but an existing key is rotated in its own store; remove keys; to rotate, write the new key list as a new version of the existing secret and run pulumi up");
+        });
+
+        it("refuses an empty rotation list", () => {
+            refusedWith(with_((c) => { c.masterKey = { keys: [] }; }),
+                "olympus:masterKey.keys: is an empty rotation list; list the key generations newest first, e.g. [k2, k1]: the first encrypts, every one decrypts");
+        });
+
+        it("refuses a rotation list that is not a list", () => {
+            refusedWith(with_((c) => { c.masterKey = { keys: "k1" }; }),
+                'olympus:masterKey.keys: "k1" is not a list; list the key generations newest first, e.g. [k2, k1]: the first encrypts, every one decrypts');
+        });
+
+        it("refuses a duplicate or malformed key generation", () => {
+            assert.deepStrictEqual(problems(with_((c) => { c.masterKey = { keys: ["k2", "K 1", "k2"] }; })), [
+                'olympus:masterKey.keys[1]: "K 1" is not a key generation name; use 1-16 lower-case letters, digits and \'-\', e.g. k2 or 2026-11',
+                'olympus:masterKey.keys[2]: "k2" is listed twice; give each key generation a unique name',
+            ]);
+        });
+
+        it("refuses a version on a generated key", () => {
+            refusedWith(with_((c) => { c.masterKey = { version: "3" }; }),
+                "olympus:masterKey.version: is set, but only an existing key is read by version; remove version, or set source: existing");
+        });
+
+        it("refuses a secret name the store would refuse", () => {
+            refusedWith(with_((c) => { c.masterKey = { store: "gcp-secret-manager", location: "europe-west1", name: "olympus/master" }; }),
+                "olympus:masterKey.name: \"olympus/master\" is not a valid gcp-secret-manager secret name; use 1-255 letters, digits, '_' and '-'");
+        });
+
+        it("needs the GCP project for a GCP store even when every region is on AWS", () => {
+            refusedWith(with_((c) => { c.regions = [c.regions[0]]; delete c.gcp; c.masterKey = { store: "gcp-secret-manager", location: "us-east4" }; }),
+                "olympus:gcp.project: missing, but the master key's store is GCP Secret Manager; set the GCP project ID that holds the store, e.g. olympus:gcp.project: my-project-123");
+        });
+
+        it("refuses an unknown key, suggesting the one meant", () => {
+            refusedWith(with_((c) => { c.masterKey = { key: ["k1"] }; }),
+                "olympus:masterKey.key: is not a known key (did you mean keys?); use one of source, store, location, name, keys, version");
         });
     });
 
