@@ -2,7 +2,7 @@
 // topology/ (pure, tested); everything it declares is in components/.
 
 import * as pulumi from "@pulumi/pulumi";
-import { Olympus } from "./components/olympus";
+import { Olympus, olympusArgs } from "./components/olympus";
 import { ConfigError, OlympusConfig, loadConfig } from "./topology/config";
 import { planTopology } from "./topology/plan";
 
@@ -19,7 +19,10 @@ function stackConfig(): OlympusConfig {
 export = async () => {
     const config = stackConfig();
     const plan = planTopology(config);
-    const olympus = new Olympus("olympus", { plan, masterKey: config.masterKey, gcpProject: config.gcp?.project });
+    const olympus = new Olympus("olympus", {
+        ...olympusArgs(config, plan),
+        cloudflareApiToken: new pulumi.Config("cloudflare").getSecret("apiToken"),
+    });
 
     return {
         topology: plan.topology,
@@ -33,6 +36,10 @@ export = async () => {
             upstream: r.upstream,
             writeRegion: r.writeEndpoint.region,
             readRegion: r.readEndpoint.region,
+            originAddress: olympus.regions[r.name].originAddress,
+            healthUrl: olympus.regions[r.name].healthUrl,
+            writeEndpoint: olympus.regions[r.name].writeEndpoint,
+            readEndpoint: olympus.regions[r.name].readEndpoint,
             networkId: olympus.regions[r.name].networkId,
             masterKeySecret: olympus.regions[r.name].masterKeySecret,
             serverIdentity: olympus.regions[r.name].serverIdentity,

@@ -1,22 +1,52 @@
-// The whole deployment: one provider per cloud location, the one master key, then one Region per
-// planned region. Database and edge join here as those capabilities land.
+// The whole deployment: one provider per cloud location (and one each for random, tls and
+// Cloudflare), the one master key, the shared credentials, the database CA, then one Region per
+// planned region, the primary first, and finally each region connected to its peers.
 
+import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
 import { Cloud } from "../topology/catalog";
-import { MasterKeyConfig } from "../topology/config";
+import { MasterKeyConfig, OlympusConfig } from "../topology/config";
 import { Plan } from "../topology/plan";
+import { Credentials } from "./credentials";
+import { DatabaseCa } from "./database/tls";
 import { MasterKey } from "./masterKey";
+import { sharedNetwork } from "./platform/gcp";
+import { SharedNetworks } from "./platform/types";
 import { cloudProviders, providerKey } from "./providers";
-import { Region } from "./region";
+import { Region, RegionAddresses, RegionSettings } from "./region";
 
 export interface OlympusArgs {
     /** The topology plan (`planTopology`). Plain data: the policy pack reads it from this component's inputs. */
     readonly plan: Plan;
     /** Where the one master key comes from and lives. */
     readonly masterKey: MasterKeyConfig;
+    /** What every region runs: domain, PostgreSQL version, server sizes, images, readiness. */
+    readonly settings: RegionSettings;
+    /** Kratos' SMTP URL. Pass it as a secret: it usually holds a password. */
+    readonly smtpUrl: pulumi.Input<string>;
     /** The GCP project for every GCP region (and a GCP key store). Required when one is used. */
     readonly gcpProject?: string;
+    /** The Cloudflare API token; without it the provider reads CLOUDFLARE_API_TOKEN. */
+    readonly cloudflareApiToken?: pulumi.Input<string>;
+}
+
+/** The Olympus arguments a validated stack config and its plan give. */
+export function olympusArgs(config: OlympusConfig, plan: Plan): OlympusArgs {
+    return {
+        plan,
+        masterKey: config.masterKey,
+        settings: {
+            domain: config.domain,
+            postgresVersion: config.database.version,
+            servers: config.servers,
+            images: config.images,
+            readiness: config.readiness,
+        },
+        smtpUrl: pulumi.secret(config.smtpUrl),
+        gcpProject: config.gcp?.project,
+    };
 }
 
 export class Olympus extends pulumi.ComponentResource {
@@ -27,32 +57,50 @@ export class Olympus extends pulumi.ComponentResource {
     readonly regions: Readonly<Record<string, Region>>;
 
     constructor(name: string, args: OlympusArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("olympus:index:Olympus", name, args, opts);
+        super("olympus:index:Olympus", name, { plan: args.plan, masterKey: args.masterKey, settings: args.settings }, opts);
         const { plan } = args;
         const providers = cloudProviders([...plan.regions, args.masterKey], {
             gcpProject: args.gcpProject,
             labels: { "olympus-stack": pulumi.getStack(), "olympus-project": pulumi.getProject() },
         }, this);
         const provider = (p: { cloud: Cloud; location: string }) => providers.get(providerKey(p.cloud, p.location))!;
-
         // Providers that are not tied to a location exist once, like the per-location ones.
         const randomProvider = new random.Provider("random", {}, { parent: this });
+        const tlsProvider = new tls.Provider("tls", {}, { parent: this });
+        const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: args.cloudflareApiToken }, { parent: this });
 
         this.masterKey = new MasterKey("master-key", {
             config: args.masterKey,
             awsRegionLocations: plan.regions.filter((r) => r.cloud === "aws").map((r) => r.location),
         }, { parent: this, providers: [provider(args.masterKey), randomProvider] });
+        const credentials = new Credentials("credentials", { smtpUrl: pulumi.secret(args.smtpUrl) }, { parent: this, providers: [randomProvider] });
+        const databaseCa = new DatabaseCa("database-ca", {}, { parent: this, providers: [tlsProvider] });
+        const cloudflareIpv4 = cloudflare.getIpRangesOutput({}, { provider: cloudflareProvider, parent: this }).ipv4Cidrs;
+        const firstGcp = plan.regions.find((r) => r.cloud === "gcp");
+        const sharedNetworks: SharedNetworks = { gcp: firstGcp ? sharedNetwork("gcp-network", this, provider(firstGcp)) : undefined };
 
+        // The primary first: every replica region writes to its database and streams from it.
+        const ordered = [...plan.regions].sort((a, b) => Number(b.role === "primary") - Number(a.role === "primary"));
         const regions: Record<string, Region> = {};
-        for (const region of plan.regions) {
-            regions[region.name] = new Region(region.name, { region, topology: plan.topology, masterKey: this.masterKey }, {
-                parent: this,
-                providers: [provider(region)],
-            });
+        for (const region of ordered) {
+            regions[region.name] = new Region(region.name, {
+                region,
+                topology: plan.topology,
+                settings: args.settings,
+                masterKey: this.masterKey,
+                credentials,
+                databaseCa,
+                primaryDatabase: region.upstream ? regions[region.upstream].addresses.database : undefined,
+                cloudflareIpv4,
+                sharedNetworks,
+            }, { parent: this, providers: [provider(region), tlsProvider] });
         }
+        const addresses: Record<string, RegionAddresses> = Object.fromEntries(Object.entries(regions).map(([n, r]) => [n, r.addresses]));
+        for (const region of Object.values(regions)) region.connect(addresses);
+
         this.topology = plan.topology;
         this.primaryRegion = plan.primary;
-        this.regions = regions;
-        this.registerOutputs({ topology: this.topology, primaryRegion: this.primaryRegion, masterKey: this.masterKey, regions });
+        this.regions = Object.fromEntries(plan.regions.map((r) => [r.name, regions[r.name]]));
+        this.registerOutputs({ topology: this.topology, primaryRegion: this.primaryRegion, masterKey: this.masterKey, regions: this.regions });
     }
 }

@@ -2,6 +2,7 @@
 
 import { Policies } from "@pulumi/policy";
 import { disallowPublicAccess } from "./database/disallowPublicAccess";
+import { disallowSshFromInternet } from "./region/disallowSshFromInternet";
 import { enforceSingleKeySource } from "./secrets/enforceSingleKeySource";
 import { disallowMultiMaster } from "./topology/disallowMultiMaster";
 import { enforceResidency } from "./topology/enforceResidency";
@@ -15,4 +16,5 @@ export const policies: Policies = [
     enforceResidency,
     disallowPublicAccess,
     enforceSingleKeySource,
+    disallowSshFromInternet,
 ];

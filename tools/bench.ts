@@ -69,6 +69,7 @@ function generatedStack(n: number, dir: string): string {
 ${regions.join("\n")}
   olympus:gcp: { project: olympus-bench-project }
   olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }
+  olympus:smtpUrl: smtps://mailer@smtp.example.com:465/
 `);
     return file;
 }

@@ -24,6 +24,26 @@ function uuid(seed: string): string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** A PEM block with deterministic (fake) contents. */
+function pem(label: string, seed: string): string {
+    const body = Buffer.from(hex(seed, 96), "hex").toString("base64");
+    return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Cloudflare's published IPv4 and IPv6 ranges (https://www.cloudflare.com/ips/) as of 2026-11-01,
+ * what `cloudflare.getIpRanges` answers offline. A real deployment reads the live list.
+ */
+export const CLOUDFLARE_IP_RANGES_SNAPSHOT = {
+    date: "2026-11-01",
+    ipv4Cidrs: [
+        "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18", "108.162.192.0/18",
+        "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17", "162.158.0.0/15", "104.16.0.0/13",
+        "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
+    ],
+    ipv6Cidrs: ["2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32", "2a06:98c0::/29", "2c0f:f248::/32"],
+};
+
 /** The key list the offline engine finds in an existing master-key secret: two generations. */
 export function existingKeyset(name: string): string {
     return JSON.stringify([keyLike(`existing/${name}/2`, 32), keyLike(`existing/${name}/1`, 32)]);
@@ -61,7 +81,9 @@ const AWS_ID_PREFIX: Readonly<Record<string, string>> = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
     "aws:ec2/instance:Instance": "i",
     "aws:ec2/eip:Eip": "eipalloc",
-    "aws:ec2/volume:Volume": "vol",
+    "aws:ebs/volume:Volume": "vol",
+    "aws:ec2/eipAssociation:EipAssociation": "eipassoc",
+    "aws:ec2/volumeAttachment:VolumeAttachment": "vai",
 };
 
 /** GCP compute collections: where the resource lives and what the API calls it. */
@@ -88,13 +110,31 @@ const SHAPES: Readonly<Record<string, Shape>> = {
     "aws:ec2/routeTable:RouteTable": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:route-table/${id}` }),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:security-group/${id}`, name: "default" }),
     "aws:ec2/securityGroup:SecurityGroup": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:security-group/${id}` }),
-    "aws:ec2/instance:Instance": ({ id, region, name, inputs }) => ({
-        arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:instance/${id}`,
-        privateIp: privateAddress(name),
-        privateDns: `ip-${privateAddress(name).replace(/\./g, "-")}.ec2.internal`,
-        publicIp: inputs.associatePublicIpAddress ? testNetAddress(name) : "",
-        instanceState: "running",
+    "aws:ec2/instance:Instance": ({ id, region, name, inputs }) => {
+        const ip = typeof inputs.privateIp === "string" ? inputs.privateIp : privateAddress(name);
+        return {
+            arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:instance/${id}`,
+            privateIp: ip,
+            privateDns: `ip-${ip.replace(/\./g, "-")}.${region}.compute.internal`,
+            availabilityZone: `${region}a`,
+            instanceState: "running",
+        };
+    },
+    "aws:ebs/volume:Volume": ({ id, region }) => ({ arn: `arn:aws:ec2:${region}:${AWS_ACCOUNT_ID}:volume/${id}` }),
+    "aws:iam/instanceProfile:InstanceProfile": ({ inputs }) => ({ arn: `arn:aws:iam::${AWS_ACCOUNT_ID}:instance-profile/${inputs.name}` }),
+    "gcp:compute/instance:Instance": ({ inputs, name }) => ({
+        instanceId: String(parseInt(hex(`instance/${name}`, 12), 16)),
+        networkInterfaces: (inputs.networkInterfaces as Outputs[] | undefined)?.map((ni) => ({ ...ni, networkIp: ni.networkIp ?? privateAddress(name) })),
+        currentStatus: "RUNNING",
     }),
+    "tls:index/privateKey:PrivateKey": ({ name, inputs }) => ({
+        privateKeyPem: pem(`${inputs.algorithm} PRIVATE KEY`, `key/${name}`),
+        publicKeyPem: pem("PUBLIC KEY", `pub/${name}`),
+        publicKeyFingerprintSha256: `SHA256:${hex(`fp/${name}`, 43)}`,
+    }),
+    "tls:index/selfSignedCert:SelfSignedCert": ({ name }) => ({ certPem: pem("CERTIFICATE", `ca/${name}`), validityStartTime: "2026-11-27T00:00:00Z" }),
+    "tls:index/certRequest:CertRequest": ({ name }) => ({ certRequestPem: pem("CERTIFICATE REQUEST", `csr/${name}`) }),
+    "tls:index/locallySignedCert:LocallySignedCert": ({ name }) => ({ certPem: pem("CERTIFICATE", `cert/${name}`), validityStartTime: "2026-11-27T00:00:00Z" }),
     "aws:ec2/eip:Eip": ({ id, name, region }) => ({
         allocationId: id,
         publicIp: testNetAddress(name),
@@ -248,6 +288,15 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
                 const secret = String(args.inputs.secret);
                 const full = secret.startsWith("projects/") ? secret : `projects/${project}/secrets/${secret}`;
                 return { id: `${full}/versions/1`, name: `${full}/versions/1`, secret, version: "1", secretData: existingKeyset(secret), enabled: true };
+            }
+            case "cloudflare:index/getIpRanges:getIpRanges": {
+                const { ipv4Cidrs, ipv6Cidrs } = CLOUDFLARE_IP_RANGES_SNAPSHOT;
+                return { ipv4Cidrs, ipv6Cidrs, etag: hex(JSON.stringify(ipv4Cidrs), 32), jdcloudCidrs: [] };
+            }
+            case "aws:ssm/getParameter:getParameter": {
+                const name = String(args.inputs.name);
+                const value = name.endsWith("/ami-id") ? `ami-${hex(`${provider?.region}/${name}`, 17)}` : `offline-${hex(name, 8)}`;
+                return { id: name, name, value, insecureValue: value, type: "String", version: 1, arn: `arn:aws:ssm:${provider?.region}:${AWS_ACCOUNT_ID}:parameter${name}` };
             }
             case "gcp:compute/getZones:getZones": {
                 const region = args.inputs.region ?? provider?.region;

@@ -58,8 +58,12 @@ export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = 
     }
     const mk = run.resources.find((r) => r.type === "olympus:index:MasterKey");
     const mkOut = (mk ? redact(mk.wireOutputs) : {}) as { source?: string; store?: string; location?: string; generations?: string[] };
+    const isKeyCopy = (r: RecordedResource) => {
+        const marks = redact(r.wireInputs) as { tags?: Record<string, string>; labels?: Record<string, string> };
+        return (marks.tags ?? marks.labels)?.["olympus-secret"] === "master-key";
+    };
     const holds = (name: string): "source" | "native replica" | "copy" => {
-        const copy = resources.some((r) => r.region === name && (r.type === "aws:secretsmanager/secret:Secret" || r.type === "gcp:secretmanager/secret:Secret"));
+        const copy = run.resources.some((r) => isKeyCopy(r) && regionOf(r, byUrn) === name);
         if (copy) return "copy";
         return plan.regions.find((x) => x.name === name)!.location === mkOut.location ? "source" : "native replica";
     };

@@ -80,6 +80,12 @@ export interface DatabaseConfig {
     readonly mode: DatabaseMode;
     /** Default "16". */
     readonly version: PostgresVersion;
+    /** Days of backups the writers keep (RDS, Cloud SQL, data-disk snapshots). Default 7. */
+    readonly backupRetentionDays: number;
+    /** managed on AWS: the RDS instance class. Default db.m6i.large. */
+    readonly rdsInstanceClass: string;
+    /** managed on GCP: the Cloud SQL tier. Default db-custom-2-8192. */
+    readonly cloudSqlTier: string;
 }
 
 export type SecretStore = "aws-secrets-manager" | "gcp-secret-manager";
@@ -108,6 +114,41 @@ export interface MasterKeyConfig {
     readonly version?: string;
 }
 
+export interface ServerSize {
+    /** EC2 instance type for AWS regions. */
+    readonly aws: string;
+    /** Compute Engine machine type for GCP regions. */
+    readonly gcp: string;
+    /** Boot disk, GB. */
+    readonly diskGb: number;
+}
+
+export interface ServersConfig {
+    /** The app server (Caddy, Hera, Hydra, Kratos, Athena). Default t3.medium / e2-medium, 30 GB. */
+    readonly app: ServerSize;
+    /** The self-managed database server. Default m6i.large / n2-standard-2, 30 GB, data disk 100 GB. */
+    readonly database: ServerSize & { readonly dataDiskGb: number };
+}
+
+export const SERVICES = ["caddy", "hera", "hydra", "kratos", "athena"] as const;
+export type Service = (typeof SERVICES)[number];
+/** Container images: exact versions, never `latest`. */
+export type ImagesConfig = Readonly<Record<Service, string>>;
+export const DEFAULT_IMAGES: ImagesConfig = {
+    caddy: "docker.io/library/caddy:2.8.4",
+    hera: "ghcr.io/olympus-iam/hera:1.4.2",
+    hydra: "docker.io/oryd/hydra:v2.2.0",
+    kratos: "docker.io/oryd/kratos:v1.3.1",
+    athena: "ghcr.io/olympus-iam/athena:1.4.2",
+};
+
+export interface ReadinessConfig {
+    /** A replica region reports not ready (503 on /healthz) when its replica is further behind. Default 30. */
+    readonly maxReplicationLagSeconds: number;
+    /** How often the server re-checks readiness. Default 5. */
+    readonly checkIntervalSeconds: number;
+}
+
 export interface GcpConfig {
     /** The GCP project every GCP region deploys into. Required when any region is on GCP. */
     readonly project: string;
@@ -121,6 +162,11 @@ export interface OlympusConfig {
     readonly database: DatabaseConfig;
     readonly edge: EdgeConfig;
     readonly masterKey: MasterKeyConfig;
+    readonly servers: ServersConfig;
+    readonly images: ImagesConfig;
+    readonly readiness: ReadinessConfig;
+    /** Kratos' mail courier (smtp:// or smtps://). Treated as a secret: it usually holds a password. */
+    readonly smtpUrl: string;
     readonly gcp?: GcpConfig;
 }
 
@@ -134,7 +180,9 @@ export class ConfigError extends Error {
 }
 
 /** The top-level keys of the `olympus` namespace, with what each holds (also used in messages). */
-export const TOP_LEVEL_KEYS = ["domain", "topology", "regions", "database", "edge", "masterKey", "gcp"] as const;
+export const TOP_LEVEL_KEYS = [
+    "domain", "topology", "regions", "database", "edge", "masterKey", "servers", "images", "readiness", "smtpUrl", "gcp",
+] as const;
 
 const MULTI_MASTER = /^(multi[-_ ]?(master|primary|writer|leader)|active[-_ ]?active|master[-_ ]?master|bdr|option[-_ ]?c)$/i;
 
@@ -205,10 +253,17 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, earlier: rea
     const database = parseDatabase(c, raw.database, topology, regions);
     const edge = parseEdge(c, raw.edge);
     const masterKey = parseMasterKey(c, raw.masterKey, topology, regions);
+    const servers = parseServers(c, raw.servers);
+    const images = parseImages(c, raw.images);
+    const readiness = parseReadiness(c, raw.readiness);
+    const smtpUrl = parseSmtpUrl(c, raw.smtpUrl);
     const gcp = parseGcp(c, raw.gcp, regions, masterKey);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { domain: domain!, topology: topology!, regions, database: database!, edge: edge!, masterKey: masterKey!, gcp };
+    return {
+        domain: domain!, topology: topology!, regions, database: database!, edge: edge!, masterKey: masterKey!,
+        servers: servers!, images: images!, readiness: readiness!, smtpUrl: smtpUrl!, gcp,
+    };
 }
 
 function parseTopology(c: Checker, value: unknown): Topology | undefined {
@@ -400,7 +455,7 @@ export function cidrsOverlap(a: string, b: string): boolean {
     return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
 }
 
-const DATABASE_KEYS = ["mode", "version"] as const;
+const DATABASE_KEYS = ["mode", "version", "backupRetentionDays", "rdsInstanceClass", "cloudSqlTier"] as const;
 
 function parseDatabase(c: Checker, value: unknown, topology: Topology | undefined, regions: RegionConfig[]): DatabaseConfig | undefined {
     const path = `${NAMESPACE}:database`;
@@ -414,8 +469,19 @@ function parseDatabase(c: Checker, value: unknown, topology: Topology | undefine
         c.fail(`${path}.mode`, `managed spans ${clouds.join(" and ")}, but a managed replica (RDS, Cloud SQL) can only follow a primary in the same cloud`,
             "use mode: self-managed for a topology across clouds, or keep every region on one cloud");
     }
-    if (!mode || !version) return undefined;
-    return { mode, version };
+    const backupRetentionDays = c.integer(`${path}.backupRetentionDays`, d.backupRetentionDays ?? 7,
+        { min: 7, max: 35, why: "(at least a week of restore points; RDS keeps at most 35 days)" });
+    const rdsInstanceClass = c.string(`${path}.rdsInstanceClass`, d.rdsInstanceClass ?? "db.m6i.large", {});
+    if (rdsInstanceClass !== undefined && !/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(rdsInstanceClass)) {
+        c.fail(`${path}.rdsInstanceClass`, `"${rdsInstanceClass}" is not an RDS instance class`, "use e.g. db.m6i.large or db.r6g.xlarge");
+    }
+    const cloudSqlTier = c.string(`${path}.cloudSqlTier`, d.cloudSqlTier ?? "db-custom-2-8192", {});
+    if (cloudSqlTier !== undefined && !/^db-[a-z0-9-]+$/.test(cloudSqlTier)) {
+        c.fail(`${path}.cloudSqlTier`, `"${cloudSqlTier}" is not a Cloud SQL tier`, "use e.g. db-custom-2-8192 or db-perf-optimized-N-2");
+    }
+    if (!mode || !version || backupRetentionDays === undefined || !rdsInstanceClass || !cloudSqlTier) return undefined;
+    if (!/^db\./.test(rdsInstanceClass) || !/^db-/.test(cloudSqlTier)) return undefined;
+    return { mode, version, backupRetentionDays, rdsInstanceClass, cloudSqlTier };
 }
 
 const EDGE_KEYS = ["accountId", "zoneId", "plan", "proxied", "monitor", "sessionAffinity"] as const;
@@ -548,6 +614,90 @@ function parseMasterKey(c: Checker, value: unknown, topology: Topology | undefin
 
     if (!source || !location) return undefined;
     return { source, store, cloud, location, name, keys, version };
+}
+
+const AWS_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const GCP_MACHINE_TYPE = /^[a-z][a-z0-9]*-[a-z0-9-]*[a-z0-9]$/;
+const DEFAULT_SERVERS: ServersConfig = {
+    app: { aws: "t3.medium", gcp: "e2-medium", diskGb: 30 },
+    database: { aws: "m6i.large", gcp: "n2-standard-2", diskGb: 30, dataDiskGb: 100 },
+};
+
+function parseServers(c: Checker, value: unknown): ServersConfig | undefined {
+    const path = `${NAMESPACE}:servers`;
+    const s = value === undefined ? {} : c.map(path, value, ["app", "database"] as const);
+    if (!s) return undefined;
+    const size = <K extends string>(role: "app" | "database", keys: readonly K[]) => {
+        const p = `${path}.${role}`;
+        const v: Partial<Record<string, unknown>> | undefined = s[role] === undefined ? {} : c.map(p, s[role], keys);
+        if (!v) return undefined;
+        const d = DEFAULT_SERVERS[role] as ServerSize & { dataDiskGb?: number };
+        const aws = c.string(`${p}.aws`, v.aws ?? d.aws, {});
+        if (aws !== undefined && !AWS_INSTANCE_TYPE.test(aws)) c.fail(`${p}.aws`, `"${aws}" is not an EC2 instance type`, "use a type such as t3.medium or m6i.large");
+        const gcp = c.string(`${p}.gcp`, v.gcp ?? d.gcp, {});
+        if (gcp !== undefined && !GCP_MACHINE_TYPE.test(gcp)) c.fail(`${p}.gcp`, `"${gcp}" is not a Compute Engine machine type`, "use a type such as e2-medium or n2-standard-2");
+        const diskGb = c.integer(`${p}.diskGb`, v.diskGb ?? d.diskGb, { min: 10, max: 16384 });
+        const dataDiskGb = role === "database" ? c.integer(`${p}.dataDiskGb`, v.dataDiskGb ?? d.dataDiskGb, { min: 10, max: 65536 }) : 0;
+        if (aws === undefined || gcp === undefined || diskGb === undefined || dataDiskGb === undefined) return undefined;
+        if (!AWS_INSTANCE_TYPE.test(aws) || !GCP_MACHINE_TYPE.test(gcp)) return undefined;
+        return { aws, gcp, diskGb, dataDiskGb };
+    };
+    const app = size("app", ["aws", "gcp", "diskGb"] as const);
+    const database = size("database", ["aws", "gcp", "diskGb", "dataDiskGb"] as const);
+    if (!app || !database) return undefined;
+    return { app: { aws: app.aws, gcp: app.gcp, diskGb: app.diskGb }, database };
+}
+
+/** registry/path/name:tag, optionally @sha256:digest; a tag or a digest is required, and the tag is not `latest`. */
+const IMAGE = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@sha256:[a-f0-9]{64})?$/;
+
+function parseImages(c: Checker, value: unknown): ImagesConfig | undefined {
+    const path = `${NAMESPACE}:images`;
+    const m = value === undefined ? {} : c.map(path, value, SERVICES);
+    if (!m) return undefined;
+    const out: Partial<Record<Service, string>> = {};
+    for (const service of SERVICES) {
+        const image = c.string(`${path}.${service}`, m[service] ?? DEFAULT_IMAGES[service], {});
+        if (image === undefined) continue;
+        const match = IMAGE.exec(image);
+        const pinned = match !== null && (match[1] !== undefined || image.includes("@sha256:"));
+        if (!match) {
+            c.fail(`${path}.${service}`, `"${image}" is not a container image reference`, "use registry/name:version, e.g. docker.io/oryd/hydra:v2.2.0");
+        } else if (!pinned || match[1] === "latest") {
+            c.fail(`${path}.${service}`, `"${image}" is not pinned to an exact version`,
+                "name an exact version tag (never latest) or a @sha256 digest, so every region runs the same build");
+        } else {
+            out[service] = image;
+        }
+    }
+    return SERVICES.every((s) => out[s] !== undefined) ? (out as ImagesConfig) : undefined;
+}
+
+function parseReadiness(c: Checker, value: unknown): ReadinessConfig | undefined {
+    const path = `${NAMESPACE}:readiness`;
+    const r = value === undefined ? {} : c.map(path, value, ["maxReplicationLagSeconds", "checkIntervalSeconds"] as const);
+    if (!r) return undefined;
+    const lag = c.integer(`${path}.maxReplicationLagSeconds`, r.maxReplicationLagSeconds ?? 30, { min: 1, max: 3600 });
+    const interval = c.integer(`${path}.checkIntervalSeconds`, r.checkIntervalSeconds ?? 5, { min: 1, max: 300 });
+    if (lag === undefined || interval === undefined) return undefined;
+    return { maxReplicationLagSeconds: lag, checkIntervalSeconds: interval };
+}
+
+function parseSmtpUrl(c: Checker, value: unknown): string | undefined {
+    const path = `${NAMESPACE}:smtpUrl`;
+    const url = c.string(path, value, { required: "set the SMTP server Kratos sends mail through, as a secret: pulumi config set --secret olympus:smtpUrl smtps://user:password@smtp.example.com:465/" });
+    if (url === undefined) return undefined;
+    let parsed: URL | undefined;
+    try {
+        parsed = new URL(url);
+    } catch {
+        parsed = undefined;
+    }
+    if (!parsed || !["smtp:", "smtps:"].includes(parsed.protocol) || parsed.hostname === "") {
+        c.fail(path, "is not an smtp:// or smtps:// URL with a host", "use e.g. smtps://user:password@smtp.example.com:465/ (set it with --secret)");
+        return undefined;
+    }
+    return url;
 }
 
 const GCP_KEYS = ["project"] as const;

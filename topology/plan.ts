@@ -16,10 +16,14 @@ export interface Endpoint {
     readonly port: number;
 }
 
+/**
+ * Who a database admits. In single-primary every database admits every other region's database
+ * (replication) and app servers, so promoting any replica needs no firewall or pg_hba change.
+ */
 export interface DatabasePeers {
-    /** Regions whose database streams from this one (a replication-only role from each). */
+    /** Regions whose database may stream from this one (a replication-only role from each). */
     readonly replication: readonly string[];
-    /** Regions whose app servers connect to this database (the local one, plus every writer's clients). */
+    /** Regions whose app servers connect to this database. */
     readonly app: readonly string[];
 }
 
@@ -34,6 +38,8 @@ export interface PlannedRegion {
     readonly cidr: string;
     /** The region's range split in four: app subnets (public) and data subnets (private), one per zone. */
     readonly subnets: SubnetRanges;
+    /** Fixed private addresses in the first app subnet, known before any server exists (database certificates name them). */
+    readonly privateAddresses: { readonly app: string; readonly database: string };
     readonly role: Role;
     /** The region this region's database streams from; null for a writer. */
     readonly upstream: string | null;
@@ -51,6 +57,12 @@ export interface PlannedRegion {
 export interface SubnetRanges {
     readonly app: readonly [string, string];
     readonly data: readonly [string, string];
+}
+
+/** The address `offset` hosts into a range (AWS and GCP reserve the first few). */
+export function hostAddress(cidr: string, offset: number): string {
+    const base = cidr.split("/")[0].split(".").reduce((acc, o) => acc * 256 + Number(o), 0) + offset;
+    return [24, 16, 8, 0].map((sh) => Math.floor(base / 2 ** sh) % 256).join(".");
 }
 
 /** Split a region's range into four equal subnets: two app (one per zone), then two data. */
@@ -141,10 +153,10 @@ export function planTopology(config: OlympusConfig): Plan {
     const single = config.topology === "single-primary";
     const primary = single ? config.regions.find((r) => r.primary)!.name : null;
     const names = config.regions.map((r) => r.name);
-    const replicas = single ? names.filter((n) => n !== primary) : [];
 
     const regions: PlannedRegion[] = config.regions.map((r) => {
         const loc = findLocation(r.cloud, r.location)!;
+        const subnets = subnetRanges(r.cidr);
         const role: Role = !single ? "independent" : r.name === primary ? "primary" : "replica";
         const writer = role === "replica" ? primary! : r.name;
         const isWriter = role !== "replica";
@@ -156,16 +168,16 @@ export function planTopology(config: OlympusConfig): Plan {
             jurisdiction: loc.jurisdiction,
             geo: loc.geo,
             cidr: r.cidr,
-            subnets: subnetRanges(r.cidr),
+            subnets,
+            privateAddresses: { app: hostAddress(subnets.app[0], 10), database: hostAddress(subnets.app[0], 20) },
             role,
             upstream: role === "replica" ? primary : null,
             serves: GEO_CODES.filter((code) => steering[code][0] === r.name),
             writeEndpoint: { region: writer, role: role === "replica" ? "primary" : role, port: POSTGRES_PORT },
             readEndpoint: { region: r.name, role, port: POSTGRES_PORT },
-            databasePeers: {
-                replication: role === "primary" ? replicas : [],
-                app: role === "primary" ? names : [r.name],
-            },
+            databasePeers: single
+                ? { replication: names.filter((n) => n !== r.name), app: names }
+                : { replication: [], app: [r.name] },
             runsMigrations: isWriter,
         };
     });

@@ -1,15 +1,17 @@
-// The AWS side of a region: network, and (as later capabilities land) firewall, servers and the
-// regional secret copy. Every resource is a child of the Region and uses the Region's AWS provider.
+// The AWS side of a region: network, addresses, firewalls, servers, secret copies and the servers'
+// IAM identity. Every resource is a child of the Region (or a component under it) and uses the
+// region's AWS provider.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PlannedRegion } from "../../topology/plan";
-import { MASTER_KEY_TAG } from "../masterKey";
-import { Platform, RegionNetwork } from "./types";
+import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
+import { Firewalls, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks } from "./types";
 
-function network(name: string, region: PlannedRegion, parent: pulumi.Resource): RegionNetwork {
+const tagsFor = (name: string, region: PlannedRegion, suffix: string) => ({ Name: `${name}-${suffix}`, "olympus-region": region.name });
+
+function network(name: string, region: PlannedRegion, _shared: SharedNetworks, parent: pulumi.Resource): RegionNetwork {
     const opts = { parent };
-    const tags = (suffix: string) => ({ Name: `${name}-${suffix}`, "olympus:region": region.name });
+    const tags = (suffix: string) => tagsFor(name, region, suffix);
 
     // Local Zones and Wavelength Zones are opt-in and lack instance types; keep to the region's own zones.
     const zones = aws.getAvailabilityZonesOutput({
@@ -67,29 +69,37 @@ function network(name: string, region: PlannedRegion, parent: pulumi.Resource): 
     };
 }
 
-function masterKeyCopy(name: string, region: PlannedRegion, keyset: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
-    const opts = { parent };
-    const secret = new aws.secretsmanager.Secret(`${name}-master-key`, {
-        description: `Olympus master key list for region ${region.name} (a copy; the source is olympus:index:MasterKey)`,
-        recoveryWindowInDays: 7,
-        tags: { ...MASTER_KEY_TAG, "olympus-role": "copy", "olympus-region": region.name },
-    }, opts);
-    new aws.secretsmanager.SecretVersion(`${name}-master-key`, { secretId: secret.id, secretString: keyset }, opts);
-    return secret.arn;
+function publicAddress(name: string, region: PlannedRegion, role: ServerRole, parent: pulumi.Resource): PublicAddress {
+    const eip = new aws.ec2.Eip(`${name}-${role}-ip`, { domain: "vpc", tags: tagsFor(name, region, `${role}-ip`) }, { parent });
+    return { ip: eip.publicIp, handle: eip.allocationId };
 }
 
-function serverIdentity(name: string, region: PlannedRegion, secrets: Readonly<Record<string, pulumi.Output<string>>>, parent: pulumi.Resource): pulumi.Output<string> {
+function secret(name: string, region: PlannedRegion, purpose: string, marks: Readonly<Record<string, string>>, parent: pulumi.Resource): pulumi.Output<string> {
+    const s = new aws.secretsmanager.Secret(`${name}-${purpose}`, {
+        description: `Olympus ${purpose} for region ${region.name}`,
+        recoveryWindowInDays: 7,
+        tags: { ...marks, "olympus-region": region.name },
+    }, { parent });
+    return s.arn;
+}
+
+function secretValue(name: string, purpose: string, secretArn: pulumi.Output<string>, value: pulumi.Output<string>, parent: pulumi.Resource): void {
+    new aws.secretsmanager.SecretVersion(`${name}-${purpose}`, { secretId: secretArn, secretString: value }, { parent });
+}
+
+function serverIdentity(name: string, region: PlannedRegion, role: ServerRole, secrets: Readonly<Record<string, pulumi.Output<string>>>,
+    parent: pulumi.Resource): ServerIdentity {
     const opts = { parent };
-    const role = new aws.iam.Role(`${name}-servers`, {
-        description: `Olympus servers of region ${region.name}`,
+    const iamRole = new aws.iam.Role(`${name}-${role}`, {
+        description: `Olympus ${role} server of region ${region.name}`,
         assumeRolePolicy: JSON.stringify({
             Version: "2012-10-17",
             Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
         }),
         tags: { "olympus-region": region.name },
     }, opts);
-    new aws.iam.RolePolicy(`${name}-read-secrets`, {
-        role: role.id,
+    new aws.iam.RolePolicy(`${name}-${role}-read-secrets`, {
+        role: iamRole.id,
         policy: pulumi.all(Object.values(secrets)).apply((arns) => JSON.stringify({
             Version: "2012-10-17",
             Statement: [{
@@ -100,7 +110,102 @@ function serverIdentity(name: string, region: PlannedRegion, secrets: Readonly<R
             }],
         })),
     }, opts);
-    return role.arn;
+    // Session Manager instead of SSH: no port 22 anywhere.
+    new aws.iam.RolePolicyAttachment(`${name}-${role}-ssm`, {
+        role: iamRole.name,
+        policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    }, opts);
+    const profile = new aws.iam.InstanceProfile(`${name}-${role}`, { role: iamRole.name }, opts);
+    return { id: iamRole.arn, profile: profile.name };
 }
 
-export const awsPlatform: Platform = { network, masterKeyCopy, serverIdentity };
+function firewalls(name: string, region: PlannedRegion, net: RegionNetwork, cloudflareIpv4: pulumi.Output<string[]>, parent: pulumi.Resource): Firewalls {
+    const opts = { parent };
+    const egress = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "Packages, images, secret store, replication" }];
+    const app = new aws.ec2.SecurityGroup(`${name}-app-sg`, {
+        vpcId: net.networkId,
+        description: `Olympus app server of ${region.name}: HTTPS from Cloudflare only`,
+        ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: cloudflareIpv4, description: "Cloudflare's published ranges" }],
+        egress,
+        tags: tagsFor(name, region, "app-sg"),
+    }, opts);
+    const database = new aws.ec2.SecurityGroup(`${name}-db-sg`, {
+        vpcId: net.networkId,
+        description: `Olympus database of ${region.name}: PostgreSQL from the plan's peers only`,
+        egress,
+        tags: tagsFor(name, region, "db-sg"),
+    }, opts);
+    new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-app`, {
+        securityGroupId: database.id,
+        referencedSecurityGroupId: app.id,
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        description: `PostgreSQL from ${region.name}'s app server`,
+    }, opts);
+    return { app: app.id, database: database.id };
+}
+
+/** Ubuntu 24.04 LTS, from Canonical's public SSM parameter; arm64 for Graviton types. */
+function ubuntuAmi(instanceType: string, parent: pulumi.Resource): pulumi.Output<string> {
+    const arch = /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? "arm64" : "amd64";
+    return aws.ssm.getParameterOutput({ name: `/aws/service/canonical/ubuntu/server/24.04/stable/current/${arch}/hvm/ebs-gp3/ami-id` }, { parent }).value;
+}
+
+function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const instance = new aws.ec2.Instance(`${name}-${spec.role}`, {
+        ami: ubuntuAmi(spec.size.aws, parent),
+        instanceType: spec.size.aws,
+        subnetId: spec.network.appSubnetIds[0],
+        privateIp: spec.privateIp,
+        vpcSecurityGroupIds: [spec.role === "app" ? spec.firewalls.app : spec.firewalls.database],
+        iamInstanceProfile: spec.identity.profile,
+        userData: spec.userData,
+        // The app server is rebuilt from its user-data; the database server keeps running and takes
+        // its role from tags (its data lives on its own volume either way).
+        userDataReplaceOnChange: spec.role === "app",
+        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
+        rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: spec.size.diskGb, deleteOnTermination: true },
+        monitoring: true,
+        tags: { ...tagsFor(name, region, spec.role), ...spec.runtimeLabels },
+    }, {
+        ...opts,
+        // A new Ubuntu image is published every few weeks; adopting one is a deliberate replacement.
+        ignoreChanges: ["ami", ...(spec.role === "database" ? ["userData"] : [])],
+    });
+    new aws.ec2.EipAssociation(`${name}-${spec.role}-ip`, { allocationId: spec.address.handle, instanceId: instance.id }, opts);
+    if (spec.dataDiskGb) {
+        const volume = new aws.ebs.Volume(`${name}-${spec.role}-data`, {
+            availabilityZone: instance.availabilityZone,
+            size: spec.dataDiskGb,
+            type: "gp3",
+            encrypted: true,
+            tags: tagsFor(name, region, `${spec.role}-data`),
+        }, { ...opts, protect: true });
+        new aws.ec2.VolumeAttachment(`${name}-${spec.role}-data`, {
+            deviceName: "/dev/sdf",
+            volumeId: volume.id,
+            instanceId: instance.id,
+            // Stop PostgreSQL's instance before detaching, never yank a mounted disk.
+            stopInstanceBeforeDetaching: true,
+        }, opts);
+    }
+    return instance.id;
+}
+
+function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNetwork, fw: Firewalls,
+    peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void {
+    for (const peer of peers) {
+        new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-${peer.label}`, {
+            securityGroupId: fw.database,
+            cidrIpv4: pulumi.interpolate`${peer.address}/32`,
+            ipProtocol: "tcp",
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            description: `PostgreSQL from ${peer.label}`,
+        }, { parent });
+    }
+}
+
+export const awsPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, admitDatabasePeers };

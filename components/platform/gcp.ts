@@ -1,63 +1,166 @@
 // The GCP side of a region, the same interface as aws.ts. Every resource is a child of the Region
-// and uses the Region's GCP provider (which carries the project and the region).
+// (or a component under it) and uses the region's GCP provider (which carries project and region).
 
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { PlannedRegion } from "../../topology/plan";
-import { MASTER_KEY_TAG } from "../masterKey";
-import { Platform, RegionNetwork } from "./types";
+import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
+import { DATA_DEVICE_NAME } from "../runtime/databaseServer";
+import { Firewalls, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks } from "./types";
 
-function network(name: string, region: PlannedRegion, parent: pulumi.Resource): RegionNetwork {
-    const opts = { parent };
-    const net = new gcp.compute.Network(`${name}-network`, {
-        description: `Olympus region ${region.name}`,
+/** Google's IAP TCP forwarding range: the only source SSH is admitted from (no SSH from the internet). */
+export const IAP_RANGE = "35.235.240.0/20";
+/** Network tags, per region: the firewall rules of all GCP regions live on one shared network. */
+const tag = (region: PlannedRegion, role: ServerRole) => `olympus-${region.name}-${role === "app" ? "app" : "db"}`;
+
+/**
+ * The VPC network every GCP region of the stack shares: GCP networks are global and subnets
+ * regional, and one network lets every region reach a Cloud SQL primary's private address.
+ */
+export function sharedNetwork(name: string, parent: pulumi.Resource, provider: pulumi.ProviderResource): SharedNetworks["gcp"] {
+    const net = new gcp.compute.Network(name, {
+        description: "Olympus: one network for every GCP region (subnets are regional)",
         autoCreateSubnetworks: false,
-        routingMode: "REGIONAL",
-    }, opts);
+        routingMode: "GLOBAL",
+    }, { parent, provider });
+    return { id: net.id, selfLink: net.selfLink };
+}
+
+function network(name: string, region: PlannedRegion, shared: SharedNetworks, parent: pulumi.Resource): RegionNetwork {
+    if (!shared.gcp) throw new Error(`GCP region ${region.name} needs the stack's shared GCP network`);
     // GCP subnets are regional (they span every zone), so one subnet holds the app and database servers.
     const subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {
-        network: net.id,
+        network: shared.gcp.id,
         region: region.location,
         ipCidrRange: region.subnets.app[0],
         privateIpGoogleAccess: true,
         logConfig: { aggregationInterval: "INTERVAL_5_MIN", flowSampling: 0.5, metadata: "INCLUDE_ALL_METADATA" },
-    }, opts);
-    return { networkId: net.selfLink, appSubnetIds: [subnet.selfLink], dataSubnetIds: [] };
+    }, { parent });
+    return { networkId: shared.gcp.selfLink, appSubnetIds: [subnet.selfLink], dataSubnetIds: [] };
 }
 
-function masterKeyCopy(name: string, region: PlannedRegion, keyset: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
-    const opts = { parent };
-    const secret = new gcp.secretmanager.Secret(`${name}-master-key`, {
+function publicAddress(name: string, region: PlannedRegion, role: ServerRole, parent: pulumi.Resource): PublicAddress {
+    const address = new gcp.compute.Address(`${name}-${role}-ip`, {
+        region: region.location,
+        addressType: "EXTERNAL",
+        networkTier: "PREMIUM",
+        description: `Olympus ${role} server of ${region.name}`,
+    }, { parent });
+    return { ip: address.address, handle: address.address };
+}
+
+function secret(name: string, region: PlannedRegion, purpose: string, marks: Readonly<Record<string, string>>, parent: pulumi.Resource): pulumi.Output<string> {
+    const s = new gcp.secretmanager.Secret(`${name}-${purpose}`, {
         // User-managed replication in this region's own location only: the copy lives where it is read.
         replication: { userManaged: { replicas: [{ location: region.location }] } },
-        labels: { ...MASTER_KEY_TAG, "olympus-role": "copy", "olympus-region": region.name },
-    }, opts);
-    new gcp.secretmanager.SecretVersion(`${name}-master-key`, { secret: secret.id, secretData: keyset }, opts);
-    return secret.name;
+        labels: { ...marks, "olympus-region": region.name },
+    }, { parent });
+    return s.name;
 }
 
-/** A service account id GCP accepts (6-30 characters), unique per stack: region name plus a stack hash. */
-function accountId(regionName: string): string {
+function secretValue(name: string, purpose: string, secretName: pulumi.Output<string>, value: pulumi.Output<string>, parent: pulumi.Resource): void {
+    new gcp.secretmanager.SecretVersion(`${name}-${purpose}`, { secret: secretName, secretData: value }, { parent });
+}
+
+/** A service account id GCP accepts (6-30 characters), unique per stack: region, role and a stack hash. */
+function accountId(regionName: string, role: ServerRole): string {
     let h = 0x811c9dc5;
     for (const ch of `${pulumi.getProject()}/${pulumi.getStack()}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-    return `${regionName}-${h.toString(16).padStart(8, "0").slice(0, 7)}`;
+    return `${regionName.slice(0, 17)}-${role === "app" ? "a" : "d"}-${h.toString(16).padStart(8, "0").slice(0, 7)}`;
 }
 
-function serverIdentity(name: string, region: PlannedRegion, secrets: Readonly<Record<string, pulumi.Output<string>>>, parent: pulumi.Resource): pulumi.Output<string> {
+function serverIdentity(name: string, region: PlannedRegion, role: ServerRole, secrets: Readonly<Record<string, pulumi.Output<string>>>,
+    parent: pulumi.Resource): ServerIdentity {
     const opts = { parent };
-    const account = new gcp.serviceaccount.Account(`${name}-servers`, {
-        accountId: accountId(region.name),
-        displayName: `Olympus servers of region ${region.name}`,
+    const account = new gcp.serviceaccount.Account(`${name}-${role}`, {
+        accountId: accountId(region.name, role),
+        displayName: `Olympus ${role} server of ${region.name}`,
     }, opts);
-    // Read access on each secret, not on the project: the servers can read this region's copy only.
+    // Read access on each secret, not on the project: the servers can read this region's copies only.
     for (const [purpose, secret] of Object.entries(secrets)) {
-        new gcp.secretmanager.SecretIamMember(`${name}-read-${purpose}`, {
+        new gcp.secretmanager.SecretIamMember(`${name}-${role}-read-${purpose}`, {
             secretId: secret,
             role: "roles/secretmanager.secretAccessor",
             member: account.member,
         }, opts);
     }
-    return account.email;
+    return { id: account.email };
 }
 
-export const gcpPlatform: Platform = { network, masterKeyCopy, serverIdentity };
+function firewalls(name: string, region: PlannedRegion, net: RegionNetwork, cloudflareIpv4: pulumi.Output<string[]>, parent: pulumi.Resource): Firewalls {
+    const opts = { parent };
+    new gcp.compute.Firewall(`${name}-https-from-cloudflare`, {
+        network: net.networkId,
+        direction: "INGRESS",
+        description: "HTTPS to the origin from Cloudflare's published ranges only",
+        allows: [{ protocol: "tcp", ports: ["443"] }],
+        sourceRanges: cloudflareIpv4,
+        targetTags: [tag(region, "app")],
+    }, opts);
+    new gcp.compute.Firewall(`${name}-db-from-app`, {
+        network: net.networkId,
+        direction: "INGRESS",
+        description: `PostgreSQL from ${region.name}'s app server`,
+        allows: [{ protocol: "tcp", ports: [String(POSTGRES_PORT)] }],
+        sourceTags: [tag(region, "app")],
+        targetTags: [tag(region, "database")],
+    }, opts);
+    // Operators reach the servers through IAP only; no SSH from the internet.
+    new gcp.compute.Firewall(`${name}-ssh-from-iap`, {
+        network: net.networkId,
+        direction: "INGRESS",
+        description: "SSH through Identity-Aware Proxy only",
+        allows: [{ protocol: "tcp", ports: ["22"] }],
+        sourceRanges: [IAP_RANGE],
+        targetTags: [tag(region, "app"), tag(region, "database")],
+    }, opts);
+    return { app: pulumi.output(tag(region, "app")), database: pulumi.output(tag(region, "database")) };
+}
+
+function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const zone = gcp.compute.getZonesOutput({ region: region.location, status: "UP" }, opts).names[0];
+    const data = spec.dataDiskGb ? new gcp.compute.Disk(`${name}-${spec.role}-data`, {
+        zone,
+        size: spec.dataDiskGb,
+        type: "pd-ssd",
+        labels: { "olympus-region": region.name },
+    }, { ...opts, protect: true }) : undefined;
+    const instance = new gcp.compute.Instance(`${name}-${spec.role}`, {
+        zone,
+        machineType: spec.size.gcp,
+        bootDisk: { initializeParams: { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", size: spec.size.diskGb, type: "pd-balanced" } },
+        attachedDisks: data ? [{ source: data.id, deviceName: DATA_DEVICE_NAME }] : [],
+        networkInterfaces: [{
+            subnetwork: spec.network.appSubnetIds[0],
+            networkIp: spec.privateIp,
+            accessConfigs: [{ natIp: spec.address.handle, networkTier: "PREMIUM" }],
+        }],
+        serviceAccount: { email: spec.identity.id, scopes: ["cloud-platform"] },
+        metadata: {
+            "user-data": spec.userData,
+            "enable-oslogin": "TRUE",
+            "block-project-ssh-keys": "true",
+            ...spec.runtimeLabels,
+        },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+        tags: [tag(region, spec.role)],
+        labels: { "olympus-region": region.name, "olympus-role": spec.role },
+        allowStoppingForUpdate: true,
+    }, spec.role === "database" ? { ...opts, ignoreChanges: ["metadata[\"user-data\"]"] } : { ...opts, replaceOnChanges: ["metadata"] });
+    return instance.id;
+}
+
+function admitDatabasePeers(name: string, region: PlannedRegion, net: RegionNetwork, _fw: Firewalls,
+    peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void {
+    if (peers.length === 0) return;
+    new gcp.compute.Firewall(`${name}-db-from-peers`, {
+        network: net.networkId,
+        direction: "INGRESS",
+        description: `PostgreSQL from ${peers.map((p) => p.label).join(", ")}`,
+        allows: [{ protocol: "tcp", ports: [String(POSTGRES_PORT)] }],
+        sourceRanges: pulumi.all(peers.map((p) => p.address)).apply((ips) => ips.map((ip) => `${ip}/32`)),
+        targetTags: [tag(region, "database")],
+    }, { parent });
+}
+
+export const gcpPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, admitDatabasePeers };

@@ -113,15 +113,56 @@ export interface PgNode {
 
 const isPostgresEngine = (engine: unknown) => typeof engine === "string" && /postgres/i.test(engine);
 
-function nodeOf(r: PolicyResource): Omit<PgNode, "upstream"> | undefined {
+/** What a self-managed node is told to be: the `db-config` its server applies (JSON in a secret version). */
+export interface DbConfigView {
+    readonly resource: PolicyResource;
+    readonly role?: string;
+    /** HOST:PORT of the upstream. */
+    readonly upstream?: string;
+    readonly pgHba: string;
+    readonly postgresqlConf: string;
+}
+
+const SECRET_VERSIONS = ["aws:secretsmanager/secretVersion:SecretVersion", "gcp:secretmanager/secretVersion:SecretVersion"];
+
+/** Every db-config in the stack, by the region it is in. */
+export function dbConfigs(resources: PolicyResource[]): Map<string, DbConfigView> {
+    const out = new Map<string, DbConfigView>();
+    for (const r of resources.filter((x) => SECRET_VERSIONS.includes(x.type))) {
+        const text = known(() => r.props.secretString ?? r.props.secretData);
+        if (typeof text !== "string" || !text.startsWith("{")) continue;
+        let value: Record<string, unknown>;
+        try {
+            value = JSON.parse(text);
+        } catch {
+            continue;
+        }
+        if (typeof value.pgHba !== "string" || typeof value.postgresqlConf !== "string") continue;
+        const region = siteOf(r).region;
+        if (!region) continue;
+        out.set(region, {
+            resource: r, pgHba: value.pgHba, postgresqlConf: value.postgresqlConf,
+            role: typeof value.role === "string" ? value.role : undefined,
+            upstream: typeof value.upstream === "string" ? value.upstream : undefined,
+        });
+    }
+    return out;
+}
+
+function nodeOf(r: PolicyResource, configs: ReadonlyMap<string, DbConfigView>): Omit<PgNode, "upstream"> | undefined {
     const p = r.props;
     switch (r.type) {
-        case TYPES.postgresNode:
+        case TYPES.postgresNode: {
+            const site = { ...siteOf(r), region: p.region ?? siteOf(r).region };
+            // The server does what its db-config says; the component's outputs only describe the plan.
+            const config = site.region ? configs.get(site.region) : undefined;
+            const role = config?.role ?? p.role;
             return {
-                resource: r, kind: "self-managed", site: { ...siteOf(r), region: p.region ?? siteOf(r).region },
-                writer: p.role === "primary" || p.role === "independent",
-                upstreamRef: p.upstream ?? undefined,
+                resource: r, kind: "self-managed", site,
+                writer: role === "primary" || role === "independent",
+                upstreamRef: config ? config.upstream : (p.upstream ?? undefined),
             };
+        }
         case TYPES.rdsInstance: {
             const replica = isSet(() => p.replicateSourceDb);
             // A replica inherits its engine from its source and may not declare one.
@@ -158,7 +199,8 @@ const SOURCE_PROPERTY: Readonly<Record<PgNode["kind"], string>> = {
 
 /** Every PostgreSQL database in the stack, each replica linked to the database it streams from. */
 export function postgresNodes(resources: PolicyResource[]): PgNode[] {
-    const nodes: PgNode[] = resources.map(nodeOf).filter((n): n is PgNode => n !== undefined);
+    const configs = dbConfigs(resources);
+    const nodes: PgNode[] = resources.map((r) => nodeOf(r, configs)).filter((n): n is PgNode => n !== undefined);
     for (const n of nodes) {
         if (n.writer) continue;
         // The surest link is the dependency the engine recorded for the source property: it holds
@@ -167,8 +209,10 @@ export function postgresNodes(resources: PolicyResource[]): PgNode[] {
         n.upstream = nodes.find((m) => m !== n && deps.some((d) => d.urn === m.resource.urn));
         if (n.upstream || n.upstreamRef === undefined) continue;
         const ref = n.upstreamRef;
+        const host = ref.replace(/:\d+$/, "");
         n.upstream = nodes.find((m) => m !== n && (
-            n.kind === "self-managed" ? m.kind === "self-managed" && m.site.region === ref
+            n.kind === "self-managed" ? m.kind === "self-managed" && (m.site.region === ref ||
+                [known(() => m.resource.props.publicAddress), known(() => m.resource.props.privateAddress)].includes(host))
                 : n.kind === "aurora" && m.kind === "aurora" && m.writer && known(() => m.resource.props.globalClusterIdentifier) === ref ? true
                     : [known(() => m.resource.props.arn), known(() => m.resource.props.identifier), known(() => m.resource.props.clusterIdentifier),
                         known(() => m.resource.props.name), known(() => m.resource.props.id)].includes(ref)));

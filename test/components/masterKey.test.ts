@@ -4,7 +4,7 @@ import { OfflineRun, RecordedResource, containsSecret, isSecretValue, reveal, ru
 import { existingKeyset } from "../../tools/mocks";
 import { inRegion, inputs, ofType, providerOf, stackRun, tempStackFile } from "../helpers";
 
-const EDGE = "  olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }\n";
+const EDGE = "  olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }\n  olympus:smtpUrl: smtps://mailer@smtp.example.com:465/\n";
 const US_EU = `  olympus:regions: us-east=aws/us-east-1*, eu-west=gcp/europe-west1\n  olympus:gcp.project: olympus-test-project\n`;
 const AWS_THREE = "  olympus:regions: us-east=aws/us-east-1*, us-west=aws/us-west-2, eu-central=aws/eu-central-1\n";
 
@@ -13,6 +13,19 @@ function stack(name: string, regions: string, extra = ""): Promise<OfflineRun> {
 }
 
 const GENERATOR = "random:index/randomPassword:RandomPassword";
+const isKeyMaterial = (r: RecordedResource) => {
+    const marks = (inputs(r).tags ?? inputs(r).labels) as Record<string, string> | undefined;
+    return marks?.["olympus-secret"] === "master-key";
+};
+/** Master-key secrets, and the versions stored in them. */
+function keySecrets(run: OfflineRun): RecordedResource[] {
+    return run.resources.filter((r) => (r.type === AWS_SECRET || r.type === GCP_SECRET) && isKeyMaterial(r));
+}
+function keyVersions(run: OfflineRun): RecordedResource[] {
+    const ids = new Set(keySecrets(run).map((s) => s.urn));
+    return [...ofType(run, AWS_VERSION), ...ofType(run, GCP_VERSION)].filter((v) => (v.propertyDependencies.secretId ?? v.propertyDependencies.secret ?? []).some((u) => ids.has(u)));
+}
+const keyGenerators = (run: OfflineRun) => ofType(run, GENERATOR).filter((g) => g.name.startsWith("master-key-"));
 const AWS_SECRET = "aws:secretsmanager/secret:Secret";
 const AWS_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
 const GCP_SECRET = "gcp:secretmanager/secret:Secret";
@@ -50,10 +63,11 @@ function versionValue(r: RecordedResource): unknown {
 }
 
 describe("MasterKey: generated in the primary region's store (us-eu)", () => {
-    it("has exactly one generator, a 32-character key inside the MasterKey component", async () => {
+    it("has exactly one key generator, a 32-character key inside the MasterKey component", async () => {
         const run = await stackRun("us-eu");
         const [mk] = ofType(run, "olympus:index:MasterKey");
-        const gens = ofType(run, GENERATOR);
+        const [credentials] = ofType(run, "olympus:index:Credentials");
+        const gens = ofType(run, GENERATOR).filter((g) => g.parent !== credentials.urn);
         assert.deepStrictEqual(gens.map((g) => [g.name, g.parent]), [["master-key-k1", mk.urn]]);
         assert.deepStrictEqual({ length: inputs(gens[0]).length, special: inputs(gens[0]).special }, { length: KEY_LENGTH, special: false });
     });
@@ -71,10 +85,10 @@ describe("MasterKey: generated in the primary region's store (us-eu)", () => {
 
     it("copies the source's value into eu-west's own Secret Manager secret, replicated only in europe-west1", async () => {
         const run = await stackRun("us-eu");
-        const secret = inRegion(run, "eu-west").find((r) => r.type === GCP_SECRET)!;
+        const secret = inRegion(run, "eu-west").find((r) => r.type === GCP_SECRET && isKeyMaterial(r))!;
         assert.deepStrictEqual(inputs(secret).replication, { userManaged: { replicas: [{ location: "europe-west1" }] } });
         assert.deepStrictEqual(inputs(secret).labels, { "olympus-secret": "master-key", "olympus-role": "copy", "olympus-region": "eu-west" });
-        const version = inRegion(run, "eu-west").find((r) => r.type === GCP_VERSION)!;
+        const version = keyVersions(run).find((v) => v.name === "eu-west-master-key")!;
         assert.strictEqual(reveal(versionValue(version)), generatedKeyset(run, ["k1"]));
         const source = ofType(run, AWS_VERSION).find((v) => v.name === "master-key-source")!;
         assert.deepStrictEqual(version.propertyDependencies.secretData, [source.urn], "the copy is made from the source version");
@@ -82,43 +96,43 @@ describe("MasterKey: generated in the primary region's store (us-eu)", () => {
 
     it("lets us-east read the source itself: it lives in its own location", async () => {
         const run = await stackRun("us-eu");
-        assert.strictEqual(inRegion(run, "us-east").filter((r) => r.type === AWS_SECRET).length, 0);
+        assert.strictEqual(inRegion(run, "us-east").filter((r) => r.type === AWS_SECRET && isKeyMaterial(r)).length, 0);
         const outputs = reveal(run.wireOutputs) as { regions: Record<string, { masterKeySecret: string }>; masterKey: { sourceSecret: string } };
         assert.strictEqual(outputs.regions["us-east"].masterKeySecret, outputs.masterKey.sourceSecret);
     });
 
-    it("lets us-east's servers read its key secret and nothing else, read-only", async () => {
+    it("lets us-east's app server read the key, the credentials and its runtime config, read-only, and nothing else", async () => {
         const run = await stackRun("us-eu");
         const outputs = reveal(run.wireOutputs) as { regions: Record<string, { masterKeySecret: string }> };
-        const policy = JSON.parse(inputs(inRegion(run, "us-east").find((r) => r.type === "aws:iam/rolePolicy:RolePolicy")!).policy);
+        const policy = JSON.parse(inputs(inRegion(run, "us-east").find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "us-east-app-read-secrets")!).policy);
+        const secretArn = (purpose: string) => inRegion(run, "us-east").find((r) => r.type === AWS_SECRET && r.name === `us-east-${purpose}`)!.wireOutputs.arn;
         assert.deepStrictEqual(policy.Statement, [{
             Sid: "ReadThisRegionsSecretsOnly",
             Effect: "Allow",
             Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-            Resource: [outputs.regions["us-east"].masterKeySecret],
+            Resource: [outputs.regions["us-east"].masterKeySecret, secretArn("credentials"), secretArn("app-config")],
         }]);
+        const dbPolicy = JSON.parse(inputs(inRegion(run, "us-east").find((r) => r.name === "us-east-database-read-secrets")!).policy);
+        assert.deepStrictEqual(dbPolicy.Statement[0].Resource, [secretArn("credentials"), secretArn("db-tls"), secretArn("db-config")], "the database server never reads the master key");
         const role = inputs(inRegion(run, "us-east").find((r) => r.type === "aws:iam/role:Role")!);
         assert.deepStrictEqual(JSON.parse(role.assumeRolePolicy).Statement[0].Principal, { Service: "ec2.amazonaws.com" });
     });
 
-    it("lets eu-west's service account read eu-west's copy only, as a secret accessor", async () => {
+    it("lets eu-west's app service account read eu-west's copy of the key, as a secret accessor, and the database's not", async () => {
         const run = await stackRun("us-eu");
-        const copy = inRegion(run, "eu-west").find((r) => r.type === GCP_SECRET)!;
-        const account = inRegion(run, "eu-west").find((r) => r.type === "gcp:serviceaccount/account:Account")!;
-        const members = ofType(run, "gcp:secretmanager/secretIamMember:SecretIamMember").map(inputs);
-        assert.deepStrictEqual(members, [{
-            secretId: copy.wireOutputs.name,
-            role: "roles/secretmanager.secretAccessor",
-            member: `serviceAccount:${account.wireOutputs.email}`,
-        }]);
-        assert.match(String(inputs(account).accountId), /^eu-west-[0-9a-f]{7}$/);
+        const copy = inRegion(run, "eu-west").find((r) => r.type === GCP_SECRET && isKeyMaterial(r))!;
+        const accounts = inRegion(run, "eu-west").filter((r) => r.type === "gcp:serviceaccount/account:Account");
+        const members = ofType(run, "gcp:secretmanager/secretIamMember:SecretIamMember").map(inputs).filter((m) => m.secretId === copy.wireOutputs.name);
+        const app = accounts.find((a) => a.name === "eu-west-app")!;
+        assert.deepStrictEqual(members, [{ secretId: copy.wireOutputs.name, role: "roles/secretmanager.secretAccessor", member: `serviceAccount:${app.wireOutputs.email}` }]);
+        assert.deepStrictEqual(accounts.map((a) => inputs(a).accountId).map((id) => /^eu-west-[ad]-[0-9a-f]{7}$/.test(id)), [true, true]);
     });
 
     it("never shows the key in plaintext: not in any input, output or stack output", async () => {
         const run = await stackRun("us-eu");
         const key = JSON.parse(generatedKeyset(run, ["k1"]))[0];
         assert.deepStrictEqual(plaintext(run, key), []);
-        for (const r of [...ofType(run, AWS_VERSION), ...ofType(run, GCP_VERSION)]) assert.ok(isSecretValue(versionValue(r)), r.name);
+        for (const r of keyVersions(run)) assert.ok(isSecretValue(versionValue(r)), r.name);
         assert.ok(containsSecret(ofType(run, GENERATOR)[0].wireOutputs.result));
         const mk = ofType(run, "olympus:index:MasterKey")[0];
         assert.ok(isSecretValue(mk.wireOutputs.keyset), "the component's keyset output is secret");
@@ -128,8 +142,8 @@ describe("MasterKey: generated in the primary region's store (us-eu)", () => {
 describe("MasterKey: three AWS regions", () => {
     it("replicates the source natively to the other AWS regions, which make no copy of their own", async () => {
         const run = await stack("aws-three", AWS_THREE);
-        const [source] = ofType(run, AWS_SECRET);
-        assert.strictEqual(ofType(run, AWS_SECRET).length, 1);
+        const [source] = keySecrets(run);
+        assert.strictEqual(keySecrets(run).length, 1);
         assert.deepStrictEqual(inputs(source).replicas, [{ region: "us-west-2" }, { region: "eu-central-1" }]);
         const outputs = reveal(run.wireOutputs) as { regions: Record<string, { masterKeySecret: string }>; masterKey: { sourceSecret: string } };
         const arn = outputs.masterKey.sourceSecret;
@@ -140,8 +154,10 @@ describe("MasterKey: three AWS regions", () => {
     it("scopes each region's role to its own replica", async () => {
         const run = await stack("aws-three", AWS_THREE);
         for (const [region, location] of [["us-east", "us-east-1"], ["us-west", "us-west-2"], ["eu-central", "eu-central-1"]]) {
-            const policy = JSON.parse(inputs(inRegion(run, region).find((r) => r.type === "aws:iam/rolePolicy:RolePolicy")!).policy);
-            assert.deepStrictEqual(policy.Statement[0].Resource.map((a: string) => a.split(":")[3]), [location], region);
+            for (const role of ["app", "database"]) {
+                const policy = JSON.parse(inputs(inRegion(run, region).find((r) => r.name === `${region}-${role}-read-secrets`)!).policy);
+                assert.deepStrictEqual([...new Set(policy.Statement[0].Resource.map((a: string) => a.split(":")[3]))], [location], `${region} ${role}`);
+            }
         }
     });
 });
@@ -149,19 +165,19 @@ describe("MasterKey: three AWS regions", () => {
 describe("MasterKey rotation", () => {
     it("keeps every generation, newest first, in every region's copy", async () => {
         const run = await stack("rotate", US_EU, "  olympus:masterKey: { keys: [k2, k1] }\n");
-        assert.deepStrictEqual(ofType(run, GENERATOR).map((g) => g.name), ["master-key-k2", "master-key-k1"]);
+        assert.deepStrictEqual(keyGenerators(run).map((g) => g.name), ["master-key-k2", "master-key-k1"]);
         const expected = generatedKeyset(run, ["k2", "k1"]);
         assert.strictEqual(JSON.parse(expected).length, 2);
-        for (const v of [...ofType(run, AWS_VERSION), ...ofType(run, GCP_VERSION)]) assert.strictEqual(reveal(versionValue(v)), expected, v.name);
+        for (const v of keyVersions(run)) assert.strictEqual(reveal(versionValue(v)), expected, v.name);
     });
 
     it("is one config change: the old key stays, every region's copy changes in the same update", async () => {
         const before = await stack("rotate-a", US_EU);
         const after = await stack("rotate-b", US_EU, "  olympus:masterKey: { keys: [k2, k1] }\n");
-        const k1 = (run: OfflineRun) => ofType(run, GENERATOR).find((g) => g.name === "master-key-k1")!;
+        const k1 = (run: OfflineRun) => keyGenerators(run).find((g) => g.name === "master-key-k1")!;
         assert.strictEqual(k1(before).urn.split("::").pop(), k1(after).urn.split("::").pop());
         assert.deepStrictEqual(reveal(k1(before).wireOutputs.result), reveal(k1(after).wireOutputs.result));
-        const copies = (run: OfflineRun) => [...ofType(run, AWS_VERSION), ...ofType(run, GCP_VERSION)].map((v) => reveal(versionValue(v)));
+        const copies = (run: OfflineRun) => keyVersions(run).map((v) => reveal(versionValue(v)));
         for (const [a, b] of copies(before).map((v, i) => [v, copies(after)[i]])) assert.notStrictEqual(a, b);
     });
 });
@@ -169,13 +185,13 @@ describe("MasterKey rotation", () => {
 describe("MasterKey: an existing key, read by name", () => {
     it("reads AWS Secrets Manager, generates nothing, and copies the value to every region", async () => {
         const run = await stack("existing-aws", US_EU, "  olympus:masterKey: { source: existing, name: prod/olympus/master-key }\n");
-        assert.deepStrictEqual(ofType(run, GENERATOR), []);
+        assert.deepStrictEqual(keyGenerators(run), []);
         assert.deepStrictEqual(run.calls.filter((c) => c.token.includes("SecretVersion")).map((c) => c.token), ["aws:secretsmanager/getSecretVersion:getSecretVersion"]);
         const [mk] = ofType(run, "olympus:index:MasterKey");
         assert.deepStrictEqual(run.resources.filter((r) => r.parent === mk.urn), [], "the source is read, never created");
         const expected = JSON.stringify(JSON.parse(existingKeyset("prod/olympus/master-key")));
-        const versions = [...ofType(run, AWS_VERSION), ...ofType(run, GCP_VERSION)];
-        assert.deepStrictEqual(versions.map((v) => v.name), ["us-east-master-key", "eu-west-master-key"]);
+        const versions = keyVersions(run);
+        assert.deepStrictEqual(versions.map((v) => v.name).sort(), ["eu-west-master-key", "us-east-master-key"]);
         for (const v of versions) assert.strictEqual(reveal(versionValue(v)), expected);
         assert.deepStrictEqual(plaintext(run, JSON.parse(expected)[0]), []);
     });
@@ -184,7 +200,7 @@ describe("MasterKey: an existing key, read by name", () => {
         const run = await stack("existing-gcp", US_EU,
             "  olympus:masterKey: { source: existing, store: gcp-secret-manager, location: europe-west1, name: olympus-master-key, version: '3' }\n");
         assert.deepStrictEqual(run.calls.filter((c) => c.token.includes("SecretVersion")).map((c) => c.token), ["gcp:secretmanager/getSecretVersion:getSecretVersion"]);
-        assert.strictEqual(ofType(run, GENERATOR).length, 0);
+        assert.strictEqual(keyGenerators(run).length, 0);
     });
 });
 
@@ -192,7 +208,7 @@ describe("MasterKey: a store outside the regions", () => {
     it("gets its own provider, and replicates to every AWS region", async () => {
         const run = await stack("store-eu", "  olympus:regions: us-east=aws/us-east-1*, us-west=aws/us-west-2\n",
             "  olympus:masterKey: { store: aws-secrets-manager, location: eu-west-1 }\n");
-        const [source] = ofType(run, AWS_SECRET);
+        const [source] = keySecrets(run);
         assert.strictEqual(inputs(providerOf(run, source)!).region, "eu-west-1");
         assert.deepStrictEqual(inputs(source).replicas, [{ region: "us-east-1" }, { region: "us-west-2" }]);
     });
@@ -200,8 +216,8 @@ describe("MasterKey: a store outside the regions", () => {
     it("can be GCP Secret Manager for AWS regions, each then holding an AWS copy", async () => {
         const run = await stack("store-gcp", "  olympus:regions: us-east=aws/us-east-1*\n  olympus:gcp.project: olympus-test-project\n",
             "  olympus:masterKey: { store: gcp-secret-manager, location: us-east4 }\n");
-        assert.deepStrictEqual(ofType(run, GCP_SECRET).map((s) => inputs(s).replication), [{ userManaged: { replicas: [{ location: "us-east4" }] } }]);
-        assert.deepStrictEqual(inRegion(run, "us-east").filter((r) => r.type === AWS_SECRET).map((r) => r.name), ["us-east-master-key"]);
+        assert.deepStrictEqual(keySecrets(run).filter((s) => s.type === GCP_SECRET).map((s) => inputs(s).replication), [{ userManaged: { replicas: [{ location: "us-east4" }] } }]);
+        assert.deepStrictEqual(inRegion(run, "us-east").filter((r) => r.type === AWS_SECRET && isKeyMaterial(r)).map((r) => r.name), ["us-east-master-key"]);
     });
 });
 

@@ -7,9 +7,10 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { MASTER_KEY_TAG } from "../../components/masterKey";
-import { Olympus } from "../../components/olympus";
+import { Olympus, olympusArgs } from "../../components/olympus";
 import { policies } from "../../policies/policies";
 import { loadConfig } from "../../topology/config";
 import { planTopology } from "../../topology/plan";
@@ -24,7 +25,7 @@ const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
 const emptyproto = require("google-protobuf/google/protobuf/empty_pb");
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
-const EDGE = `  olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }\n`;
+const EDGE = `  olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }\n  olympus:smtpUrl: smtps://mailer@smtp.example.com:465/\n`;
 
 const STACKS = {
     "us-eu": null,
@@ -51,17 +52,31 @@ function stackConfig(stack: keyof typeof STACKS) {
     return resolveConfig(project, file, stack);
 }
 
-/** The real components for a stack, plus whatever `wrong` adds to them. */
-function programWith(stack: keyof typeof STACKS, wrong: (o: Olympus) => void): Promise<OfflineRun> {
+/**
+ * The real components for a stack, plus whatever `wrong` adds to them; or, with `dbConfig`, one
+ * wrong argument: a region's db-config (what its database server applies) changed on its way in,
+ * using the value `wrong` returns (another region's database address).
+ */
+function programWith<T>(stack: keyof typeof STACKS, wrong: (o: Olympus) => T,
+    dbConfig?: { region: string; change: (config: Record<string, unknown>, value: T) => Record<string, unknown> }): Promise<OfflineRun> {
     const config = stackConfig(stack);
     return runInMocks(async () => {
+        let resolve!: (v: T) => void;
+        const value = new Promise<T>((r) => { resolve = r; });
+        if (dbConfig) {
+            pulumi.runtime.registerStackTransformation((a) => {
+                if (a.name !== `${dbConfig.region}-db-config` || !a.type.endsWith("SecretVersion")) return undefined;
+                const key = a.props.secretString !== undefined ? "secretString" : "secretData";
+                const changed = pulumi.all([a.props[key], pulumi.output(value)]).apply(([text, v]) => JSON.stringify(dbConfig.change(JSON.parse(text), v as T)));
+                return { props: { ...a.props, [key]: pulumi.secret(changed) }, opts: a.opts };
+            });
+        }
         const parsed = loadConfig(config.values);
-        const olympus = new Olympus("olympus", { plan: planTopology(parsed), masterKey: parsed.masterKey, gcpProject: parsed.gcp?.project });
-        wrong(olympus);
+        const olympus = new Olympus("olympus", olympusArgs(parsed, planTopology(parsed)));
+        const v = wrong(olympus);
+        resolve(pulumi.Output.isInstance(v) ? await new Promise<T>((r) => (v as pulumi.Output<T>).apply(r)) : v);
     }, { project: "olympus", stack, config });
 }
-
-const RDS = { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", allocatedStorage: 20, username: "olympus", manageMasterUserPassword: true, storageEncrypted: true };
 
 describe("the policy pack, served as the Pulumi CLI runs it", function () {
     let pack: PackProcess;
@@ -119,63 +134,57 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
         });
     }
 
-    it("rejects two writers in single-primary (olympus-topology-enforce-single-writer)", async () => {
+    it("rejects a second writer in single-primary (olympus-topology-enforce-single-writer)", async () => {
         const run = await programWith("us-eu", (o) => {
-            new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
-            new gcp.sql.DatabaseInstance("eu-west-db", {
+            new gcp.sql.DatabaseInstance("eu-west-sql", {
                 databaseVersion: "POSTGRES_16", region: "europe-west1", deletionProtection: true,
                 settings: { tier: "db-custom-2-7680", ipConfiguration: { ipv4Enabled: false } },
             }, { parent: o.regions["eu-west"] });
         });
         const found = mandatory(await analyze(run));
         assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-enforce-single-writer"]);
-        assert.match(found[0].message, /DatabaseInstance "eu-west-db" \(eu-west\) takes writes, but Instance "us-east-db" \(us-east\) is already the writer/);
-        assert.match(found[0].urn, /::eu-west-db$/);
+        assert.match(found[0].message, /DatabaseInstance "eu-west-sql" \(eu-west\) takes writes, but PostgresNode "us-east-db" \(us-east\) is already the writer/);
+        assert.match(found[0].urn, /::eu-west-sql$/);
     });
 
-    it("rejects a replica that follows another replica (olympus-topology-enforce-single-writer)", async () => {
-        const run = await programWith("aws-three", (o) => {
-            const primary = new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
-            const west = new aws.rds.Instance("us-west-db", { instanceClass: "db.t4g.medium", replicateSourceDb: primary.arn, storageEncrypted: true },
-                { parent: o.regions["us-west"] });
-            new aws.rds.Instance("eu-central-db", { instanceClass: "db.t4g.medium", replicateSourceDb: west.arn, storageEncrypted: true },
-                { parent: o.regions["eu-central"] });
-        });
+    it("passes three AWS regions whose replicas all stream from the primary", async () => {
+        assert.deepStrictEqual(mandatory(await analyze(await programWith("aws-three", () => undefined))), []);
+    });
+
+    it("rejects a replica told to follow another replica (olympus-topology-enforce-single-writer)", async () => {
+        const run = await programWith("aws-three", (o) => o.regions["us-west"].addresses.database, { region: "eu-central", change: (c, westDb) => ({ ...c, upstream: `${westDb}:5432` }) });
         const found = mandatory(await analyze(run));
         assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-enforce-single-writer"]);
-        assert.match(found[0].message, /Instance "eu-central-db" \(eu-central\) streams from Instance "us-west-db" \(us-west\), which is itself a replica/);
-    });
-
-    it("passes the same three regions when every replica follows the primary", async () => {
-        const run = await programWith("aws-three", (o) => {
-            const primary = new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
-            for (const r of ["us-west", "eu-central"]) {
-                new aws.rds.Instance(`${r}-db`, { instanceClass: "db.t4g.medium", replicateSourceDb: primary.arn, storageEncrypted: true }, { parent: o.regions[r] });
-            }
-        });
-        assert.deepStrictEqual(mandatory(await analyze(run)), []);
+        assert.match(found[0].message, /PostgresNode "eu-central-db" \(eu-central\) streams from PostgresNode "us-west-db" \(us-west\), which is itself a replica/);
     });
 
     it("rejects a cross-jurisdiction replica in per-region (olympus-topology-enforce-residency)", async () => {
-        const run = await programWith("eu-us-residency", (o) => {
-            const eu = new aws.rds.Instance("eu-db", RDS, { parent: o.regions.eu });
-            new aws.rds.Instance("us-db", { instanceClass: "db.t4g.medium", replicateSourceDb: eu.arn, storageEncrypted: true }, { parent: o.regions.us });
-        });
+        const run = await programWith("eu-us-residency", (o) => o.regions.eu.addresses.database, { region: "us", change: (c, euDb) => ({ ...c, role: "replica", upstream: `${euDb}:5432` }) });
         const found = mandatory(await analyze(run));
         assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-enforce-residency"]);
-        assert.match(found[0].message, /Instance "us-db" \(us\) \(US\) replicates Instance "eu-db" \(eu\) \(EU\)/);
+        assert.match(found[0].message, /PostgresNode "us-db" \(us\) \(US\) replicates PostgresNode "eu-db" \(eu\) \(EU\)/);
     });
 
     it("rejects an open PostgreSQL port (olympus-database-disallow-public-access)", async () => {
         const run = await programWith("us-eu", (o) => {
-            new aws.ec2.SecurityGroup("us-east-db-sg", {
+            new aws.ec2.SecurityGroup("us-east-open-db", {
                 vpcId: o.regions["us-east"].networkId,
                 ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }],
             }, { parent: o.regions["us-east"] });
         });
         const found = mandatory(await analyze(run));
         assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-database-disallow-public-access"]);
-        assert.match(found[0].urn, /::us-east-db-sg$/);
+        assert.match(found[0].urn, /::us-east-open-db$/);
+    });
+
+    it("rejects SSH open to the internet (olympus-region-disallow-ssh-from-internet)", async () => {
+        const run = await programWith("us-eu", (o) => {
+            new gcp.compute.Firewall("eu-west-ssh", {
+                network: o.regions["eu-west"].networkId, allows: [{ protocol: "tcp", ports: ["22"] }], sourceRanges: ["0.0.0.0/0"],
+            }, { parent: o.regions["eu-west"] });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-region-disallow-ssh-from-internet"]);
     });
 
     it("rejects a region with its own key (olympus-secrets-enforce-single-key-source)", async () => {
@@ -197,10 +206,8 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
         ]);
     });
 
-    it("rejects a multi-master link between two regions (olympus-topology-disallow-multi-master)", async () => {
+    it("rejects logical replication turned on (olympus-topology-disallow-multi-master)", async () => {
         const run = await programWith("aws-three", (o) => {
-            const primary = new aws.rds.Instance("us-east-db", RDS, { parent: o.regions["us-east"] });
-            new aws.rds.Instance("us-west-db", { instanceClass: "db.t4g.medium", replicateSourceDb: primary.arn, storageEncrypted: true }, { parent: o.regions["us-west"] });
             new aws.rds.ParameterGroup("us-east-logical", { family: "postgres16", parameters: [{ name: "rds.logical_replication", value: "1" }] },
                 { parent: o.regions["us-east"] });
         });

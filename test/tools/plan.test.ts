@@ -33,6 +33,7 @@ const BROKEN = `config:
     - { name: us-east, cloud: aws, location: us-east-1, primary: true }
     - { name: us-east, cloud: gcp, location: mars-north1 }
   olympus:edge: { accountId: 0123456789abcdef0123456789abcdef, zoneId: fedcba9876543210fedcba9876543210 }
+  olympus:smtpUrl: smtps://mailer@smtp.example.com:465/
 `;
 
 describe("npm run plan", () => {
@@ -46,7 +47,7 @@ describe("npm run plan", () => {
         assert.match(stdout, /\n {2}WEU +Western Europe +eu-west -> us-east\n/);
         assert.match(stdout, /Failover detection: at most 40 s/);
         assert.match(stdout, /\n {2}us-east \(\d+\)\n(?: {4}.*\n)*? {6}1 {2}aws:ec2\/vpc:Vpc\n/);
-        assert.match(stdout, /\n {2}eu-west \(\d+\)\n(?: {4}.*\n)*? {6}1 {2}gcp:compute\/network:Network\n/);
+        assert.match(stdout, /\n {2}eu-west \(\d+\)\n(?: {4}.*\n)*? {6}1 {2}gcp:compute\/subnetwork:Subnetwork\n/);
     });
 
     it("prints one JSON document with --json", async () => {

@@ -17,6 +17,7 @@ function base(): Record<string, any> {
         ],
         edge: { accountId: ACCOUNT, zoneId: ZONE },
         gcp: { project: "olympus-example-project" },
+        smtpUrl: "smtps://mailer:pw@smtp.example.com:465/",
     };
 }
 
@@ -45,7 +46,13 @@ describe("stack config", () => {
         it("parses with every default filled in", () => {
             const config: OlympusConfig = parseConfig(base());
             assert.strictEqual(config.topology, "single-primary");
-            assert.deepStrictEqual(config.database, { mode: "self-managed", version: "16" });
+            assert.deepStrictEqual(config.database, { mode: "self-managed", version: "16", backupRetentionDays: 7, rdsInstanceClass: "db.m6i.large", cloudSqlTier: "db-custom-2-8192" });
+            assert.deepStrictEqual(config.servers, {
+                app: { aws: "t3.medium", gcp: "e2-medium", diskGb: 30 },
+                database: { aws: "m6i.large", gcp: "n2-standard-2", diskGb: 30, dataDiskGb: 100 },
+            });
+            assert.deepStrictEqual(config.readiness, { maxReplicationLagSeconds: 30, checkIntervalSeconds: 5 });
+            assert.match(config.images.hydra, /^docker\.io\/oryd\/hydra:v\d+\.\d+\.\d+$/);
             assert.deepStrictEqual(config.edge.monitor, { intervalSeconds: 15, timeoutSeconds: 5, retries: 1, consecutiveDown: 2, consecutiveUp: 2 });
             assert.deepStrictEqual(config.edge.sessionAffinity, { mode: "cookie", ttlSeconds: 1800 });
             assert.strictEqual(config.edge.plan, "business");
@@ -106,6 +113,7 @@ describe("stack config", () => {
                 "olympus:edge.accountId": ACCOUNT,
                 "olympus:edge.zoneId": ZONE,
                 "olympus:edge": JSON.stringify({ plan: "enterprise" }),
+                "olympus:smtpUrl": "smtp://mail.example.com:587/",
                 "aws:region": "eu-west-1",
             });
             assert.strictEqual(config.edge.accountId, ACCOUNT);
@@ -159,7 +167,7 @@ describe("stack config", () => {
 
         it("an unknown top-level key, suggesting the one meant", () => {
             refusedWith(with_((c) => { c.regoins = []; }),
-                "olympus:regoins: is not a known key (did you mean regions?); use one of domain, topology, regions, database, edge, masterKey, gcp");
+                "olympus:regoins: is not a known key (did you mean regions?); use one of domain, topology, regions, database, edge, masterKey, servers, images, readiness, smtpUrl, gcp");
         });
 
         it("an empty region list", () => {
@@ -472,6 +480,7 @@ describe("stack config", () => {
             topology: "multi-master",
             regions: [{ name: "US", cloud: "azure", location: "x" }],
             edge: { accountId: "a", zoneId: ZONE, monitor: { intervalSeconds: 1 } },
+            smtpUrl: "smtp://mail.example.com/",
         });
         assert.deepStrictEqual(found.map((p) => p.split(":").slice(0, 2).join(":").split(" ")[0]), [
             "olympus:domain",

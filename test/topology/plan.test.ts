@@ -6,7 +6,7 @@ import { Plan, failoverTiming, planTopology, subnetRanges } from "../../topology
 const edge = { accountId: "0123456789abcdef0123456789abcdef", zoneId: "fedcba9876543210fedcba9876543210" };
 
 function plan(regions: unknown[], extra: Record<string, unknown> = {}): Plan {
-    return planTopology(parseConfig({ domain: "ciam.example.com", regions, edge, gcp: { project: "olympus-test-1" }, ...extra }));
+    return planTopology(parseConfig({ domain: "ciam.example.com", regions, edge, gcp: { project: "olympus-test-1" }, smtpUrl: "smtp://mail.example.com:587/", ...extra }));
 }
 
 const usEast = { name: "us-east", cloud: "aws", location: "us-east-1" };
@@ -39,8 +39,15 @@ describe("planTopology", () => {
             assert.deepStrictEqual(region("us-east").databasePeers, { replication: ["eu-west", "ap-south"], app: ["us-east", "eu-west", "ap-south"] });
         });
 
-        it("has a replica admit only its own region's app servers", () => {
-            assert.deepStrictEqual(region("eu-west").databasePeers, { replication: [], app: ["eu-west"] });
+        it("has every replica admit the same peers, so promoting one needs no firewall change", () => {
+            assert.deepStrictEqual(region("eu-west").databasePeers, { replication: ["us-east", "ap-south"], app: ["us-east", "eu-west", "ap-south"] });
+        });
+
+        it("fixes each region's server addresses in its first app subnet", () => {
+            assert.deepStrictEqual(region("us-east").privateAddresses, {
+                app: region("us-east").subnets.app[0].replace(/\.0\/\d+$/, ".10"),
+                database: region("us-east").subnets.app[0].replace(/\.0\/\d+$/, ".20"),
+            });
         });
 
         it("puts the explicitly serving region first for its codes", () => {

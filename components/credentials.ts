@@ -1,0 +1,34 @@
+// The service credentials every region shares: one password per database role (the service roles,
+// replication, pg_rewind, monitoring) and Kratos' SMTP URL. Generated once, here; the regions copy
+// the bundle into their own secret store, as they do the master key. Replicas must hold the same
+// passwords as the primary: the roles replicate with the data.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { databaseServices } from "./runtime/services";
+
+/** Tags (AWS) and labels (GCP) that mark a copy of this bundle. */
+export const CREDENTIALS_TAG = { "olympus-secret": "service-credentials" } as const;
+
+/** The bundle's keys: JSON fields of the secret the servers fetch. */
+export const CREDENTIAL_NAMES = ["replicator", "rewind", "monitor", ...databaseServices().map((s) => s.database)] as const;
+
+export interface CredentialsArgs {
+    /** Kratos' mail courier URL; it usually holds a password. */
+    readonly smtpUrl: pulumi.Input<string>;
+}
+
+/** Give it a random provider through `opts.providers`. */
+export class Credentials extends pulumi.ComponentResource {
+    /** JSON `{ replicator, rewind, monitor, hydra, kratos, athena, smtpUrl }`. A secret. */
+    readonly bundle: pulumi.Output<string>;
+
+    constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("olympus:index:Credentials", name, {}, opts);
+        // Letters and digits only: the passwords go into URLs (DSNs) and passfiles unescaped.
+        const passwords = CREDENTIAL_NAMES.map((role) => new random.RandomPassword(`${name}-${role}`, { length: 32, special: false }, { parent: this }));
+        this.bundle = pulumi.secret(pulumi.all([pulumi.all(passwords.map((p) => p.result)), args.smtpUrl]).apply(([values, smtpUrl]) =>
+            JSON.stringify({ ...Object.fromEntries(CREDENTIAL_NAMES.map((n, i) => [n, values[i]])), smtpUrl })));
+        this.registerOutputs({ bundle: this.bundle });
+    }
+}

@@ -1,0 +1,86 @@
+// One self-managed PostgreSQL node: the database server (with its own encrypted data disk) whose
+// boot installs PostgreSQL and converges it to the role in the region's db-config. Its outputs say
+// what it is (region, role, upstream, WAL level), which the policy pack reads.
+
+import * as pulumi from "@pulumi/pulumi";
+import { ServerSize } from "../../topology/config";
+import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
+import { PLATFORMS } from "../platform";
+import { Firewalls, PublicAddress, RegionNetwork, ServerIdentity } from "../platform/types";
+import { renderDatabaseUserData } from "../runtime/databaseServer";
+
+export interface PostgresNodeArgs {
+    readonly region: PlannedRegion;
+    /** PostgreSQL major, e.g. "16". */
+    readonly version: string;
+    readonly size: ServerSize;
+    readonly dataDiskGb: number;
+    readonly databases: readonly string[];
+    /** The regions whose replicas a primary keeps slots for (single-primary: every other region). */
+    readonly peerRegions: readonly string[];
+    readonly network: RegionNetwork;
+    readonly firewalls: Firewalls;
+    readonly address: PublicAddress;
+    readonly identity: ServerIdentity;
+    /** This region's secrets the node reads at boot and every 30 s after. */
+    readonly secrets: { readonly credentials: pulumi.Output<string>; readonly tls: pulumi.Output<string>; readonly dbConfig: pulumi.Output<string> };
+}
+
+/** Give it the region's provider (the Region's children inherit it). */
+export class PostgresNode extends pulumi.ComponentResource {
+    /** The Olympus region (policy pack: which region this writer or replica serves). */
+    readonly regionName: string;
+    readonly role: PlannedRegion["role"];
+    /** The region this node streams from; null for a writer. */
+    readonly upstream: string | null;
+    /** Physical streaming only: logical decoding is never turned on (it is how multi-master setups exchange writes). */
+    readonly walLevel: "replica";
+    readonly publicAddress: pulumi.Output<string>;
+    readonly privateAddress: string;
+    readonly port: number;
+    readonly serverId: pulumi.Output<string>;
+
+    constructor(name: string, args: PostgresNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("olympus:database:PostgresNode", name, { region: args.region.name, version: args.version }, opts);
+        const { region } = args;
+        const userData = pulumi.all([args.secrets.credentials, args.secrets.tls, args.secrets.dbConfig]).apply(([credentials, tls, dbConfig]) =>
+            renderDatabaseUserData({
+                cloud: region.cloud,
+                location: region.location,
+                regionName: region.name,
+                version: args.version,
+                peerRegions: args.peerRegions,
+                databases: args.databases,
+                secrets: { credentials, tls, dbConfig },
+            }));
+        this.serverId = PLATFORMS[region.cloud].server(region.name, region, {
+            role: "database",
+            size: args.size,
+            dataDiskGb: args.dataDiskGb,
+            userData,
+            identity: args.identity,
+            network: args.network,
+            firewalls: args.firewalls,
+            address: args.address,
+            privateIp: region.privateAddresses.database,
+        }, this);
+
+        this.regionName = region.name;
+        this.role = region.role;
+        this.upstream = region.upstream;
+        this.walLevel = "replica";
+        this.publicAddress = args.address.ip;
+        this.privateAddress = region.privateAddresses.database;
+        this.port = POSTGRES_PORT;
+        this.registerOutputs({
+            region: this.regionName,
+            role: this.role,
+            upstream: this.upstream,
+            walLevel: this.walLevel,
+            publicAddress: this.publicAddress,
+            privateAddress: this.privateAddress,
+            port: this.port,
+            serverId: this.serverId,
+        });
+    }
+}
