@@ -40,6 +40,7 @@ export function olympusArgs(config: OlympusConfig, plan: Plan): OlympusArgs {
         settings: {
             domain: config.domain,
             postgresVersion: config.database.version,
+            backupRetentionDays: config.database.backupRetentionDays,
             servers: config.servers,
             images: config.images,
             readiness: config.readiness,

@@ -8,7 +8,7 @@ import { ImagesConfig, ReadinessConfig, ServersConfig, Topology } from "../topol
 import { POSTGRES_PORT, PlannedRegion } from "../topology/plan";
 import { CREDENTIALS_TAG, Credentials } from "./credentials";
 import { PostgresNode } from "./database/node";
-import { renderPgHba, renderPostgresqlConf } from "./database/postgres";
+import { PostgresTuning, renderPgHba, renderPostgresqlConf } from "./database/postgres";
 import { DatabaseCa } from "./database/tls";
 import { MASTER_KEY_TAG, MasterKey } from "./masterKey";
 import { PLATFORMS } from "./platform";
@@ -26,6 +26,8 @@ export interface RegionAddresses {
 export interface RegionSettings {
     readonly domain: string;
     readonly postgresVersion: string;
+    /** Days of backups the writers keep. */
+    readonly backupRetentionDays: number;
     readonly servers: ServersConfig;
     readonly images: ImagesConfig;
     readonly readiness: ReadinessConfig;
@@ -85,7 +87,7 @@ export class Region extends pulumi.ComponentResource {
     private readonly net: RegionNetwork;
     private readonly firewalls: Firewalls;
     private readonly dbConfigSecret: pulumi.Output<string>;
-    private readonly tuning: { walKeepSize: string; maxSlotWalKeepSize: string; maxConnections: number };
+    private readonly tuning: PostgresTuning;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("olympus:index:Region", name, { region: args.region, topology: args.topology, settings: args.settings }, opts);
@@ -132,6 +134,7 @@ export class Region extends pulumi.ComponentResource {
         const dataDiskGb = settings.servers.database.dataDiskGb;
         this.tuning = {
             walKeepSize: "1GB",
+            maxWalSize: "2GB",
             // A slot may hold back a fifth of the data disk: a dead replica loses its slot (and is
             // rebuilt from a base backup) long before the primary runs out of space.
             maxSlotWalKeepSize: `${Math.max(1, Math.floor(dataDiskGb / 5))}GB`,
@@ -142,6 +145,7 @@ export class Region extends pulumi.ComponentResource {
             version: settings.postgresVersion,
             size: settings.servers.database,
             dataDiskGb,
+            backupDays: settings.backupRetentionDays,
             databases: databaseServices().map((s) => s.database),
             peerRegions: region.databasePeers.replication,
             network: net,

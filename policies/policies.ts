@@ -2,6 +2,9 @@
 
 import { Policies } from "@pulumi/policy";
 import { disallowPublicAccess } from "./database/disallowPublicAccess";
+import { enforceBackups } from "./database/enforceBackups";
+import { enforceReplicationTls } from "./database/enforceReplicationTls";
+import { limitSlotRetention } from "./database/limitSlotRetention";
 import { disallowSshFromInternet } from "./region/disallowSshFromInternet";
 import { enforceSingleKeySource } from "./secrets/enforceSingleKeySource";
 import { disallowMultiMaster } from "./topology/disallowMultiMaster";
@@ -17,4 +20,7 @@ export const policies: Policies = [
     disallowPublicAccess,
     enforceSingleKeySource,
     disallowSshFromInternet,
+    enforceReplicationTls,
+    enforceBackups,
+    limitSlotRetention,
 ];

@@ -84,7 +84,7 @@ export async function makeNodes(regions: readonly string[], options: ClusterOpti
     fs.chmodSync(base, 0o755);
     const tls = makeTls(path.join(base, "tls"));
     const databases = options.databases ?? ["hydra", "kratos", "athena"];
-    const tuning: PostgresTuning = { walKeepSize: "0", maxSlotWalKeepSize: "1GB", maxConnections: 50, ...options.tuning };
+    const tuning: PostgresTuning = { walKeepSize: "0", maxSlotWalKeepSize: "1GB", maxWalSize: "1GB", maxConnections: 50, ...options.tuning };
     const nodes: PgNode[] = [];
     for (const region of regions) {
         const root = path.join(base, region);

@@ -677,7 +677,9 @@ function parseReadiness(c: Checker, value: unknown): ReadinessConfig | undefined
     const path = `${NAMESPACE}:readiness`;
     const r = value === undefined ? {} : c.map(path, value, ["maxReplicationLagSeconds", "checkIntervalSeconds"] as const);
     if (!r) return undefined;
-    const lag = c.integer(`${path}.maxReplicationLagSeconds`, r.maxReplicationLagSeconds ?? 30, { min: 1, max: 3600 });
+    // An idle primary is heard from every 10 s (wal_sender_timeout / 2): a lower limit would flap.
+    const lag = c.integer(`${path}.maxReplicationLagSeconds`, r.maxReplicationLagSeconds ?? 30,
+        { min: 15, max: 3600, why: "(an idle primary's keepalive arrives every 10 s)" });
     const interval = c.integer(`${path}.checkIntervalSeconds`, r.checkIntervalSeconds ?? 5, { min: 1, max: 300 });
     if (lag === undefined || interval === undefined) return undefined;
     return { maxReplicationLagSeconds: lag, checkIntervalSeconds: interval };

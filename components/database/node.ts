@@ -15,6 +15,8 @@ export interface PostgresNodeArgs {
     readonly version: string;
     readonly size: ServerSize;
     readonly dataDiskGb: number;
+    /** Daily snapshots of the data disk, kept this many days. */
+    readonly backupDays: number;
     readonly databases: readonly string[];
     /** The regions whose replicas a primary keeps slots for (single-primary: every other region). */
     readonly peerRegions: readonly string[];
@@ -57,6 +59,7 @@ export class PostgresNode extends pulumi.ComponentResource {
             role: "database",
             size: args.size,
             dataDiskGb: args.dataDiskGb,
+            backupDays: args.backupDays,
             userData,
             identity: args.identity,
             network: args.network,

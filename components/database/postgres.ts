@@ -23,6 +23,8 @@ export interface PostgresLayout {
 export interface PostgresTuning {
     /** WAL kept for standbys without a slot, e.g. "1GB". */
     readonly walKeepSize: string;
+    /** WAL between checkpoints (PostgreSQL's default is 1GB): pg_wal never holds much more than this plus the slot cap. */
+    readonly maxWalSize: string;
     /** The most WAL a replication slot may hold back: a dead replica never fills the primary's disk. */
     readonly maxSlotWalKeepSize: string;
     readonly maxConnections: number;
@@ -79,6 +81,8 @@ max_wal_senders = 16
 max_replication_slots = 16
 wal_keep_size = '${t.walKeepSize}'
 max_slot_wal_keep_size = '${t.maxSlotWalKeepSize}'
+max_wal_size = '${t.maxWalSize}'
+min_wal_size = '32MB'
 wal_log_hints = on
 hot_standby = on
 hot_standby_feedback = on

@@ -176,13 +176,15 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
     });
     new aws.ec2.EipAssociation(`${name}-${spec.role}-ip`, { allocationId: spec.address.handle, instanceId: instance.id }, opts);
     if (spec.dataDiskGb) {
+        const backupTag = { "olympus-backup": `${pulumi.getStack()}-${region.name}` };
         const volume = new aws.ebs.Volume(`${name}-${spec.role}-data`, {
             availabilityZone: instance.availabilityZone,
             size: spec.dataDiskGb,
             type: "gp3",
             encrypted: true,
-            tags: tagsFor(name, region, `${spec.role}-data`),
+            tags: { ...tagsFor(name, region, `${spec.role}-data`), ...backupTag },
         }, { ...opts, protect: true });
+        if (spec.backupDays) dailySnapshots(`${name}-${spec.role}-data`, region, backupTag, spec.backupDays, parent);
         new aws.ec2.VolumeAttachment(`${name}-${spec.role}-data`, {
             deviceName: "/dev/sdf",
             volumeId: volume.id,
@@ -192,6 +194,37 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
         }, opts);
     }
     return instance.id;
+}
+
+/** Daily EBS snapshots (Data Lifecycle Manager) of the volumes carrying `targetTags`, kept `days` days. */
+function dailySnapshots(name: string, region: PlannedRegion, targetTags: Record<string, string>, days: number, parent: pulumi.Resource): void {
+    const opts = { parent };
+    const role = new aws.iam.Role(`${name}-snapshots`, {
+        description: `Data Lifecycle Manager for ${region.name}'s database volume`,
+        assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+    }, opts);
+    new aws.iam.RolePolicyAttachment(`${name}-snapshots`, {
+        role: role.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+    }, opts);
+    new aws.dlm.LifecyclePolicy(`${name}-snapshots`, {
+        description: `Daily snapshots of ${region.name}'s database volume, kept ${days} days`,
+        executionRoleArn: role.arn,
+        state: "ENABLED",
+        policyDetails: {
+            resourceTypes: ["VOLUME"],
+            targetTags,
+            schedules: [{
+                name: `daily, kept ${days} days`,
+                createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
+                retainRule: { count: days },
+                copyTags: true,
+            }],
+        },
+    }, opts);
 }
 
 function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNetwork, fw: Firewalls,

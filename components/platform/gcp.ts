@@ -125,6 +125,18 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
         type: "pd-ssd",
         labels: { "olympus-region": region.name },
     }, { ...opts, protect: true }) : undefined;
+    if (data && spec.backupDays) {
+        const schedule = new gcp.compute.ResourcePolicy(`${name}-${spec.role}-snapshots`, {
+            region: region.location,
+            description: `Daily snapshots of ${region.name}'s database disk, kept ${spec.backupDays} days`,
+            snapshotSchedulePolicy: {
+                schedule: { dailySchedule: { daysInCycle: 1, startTime: "03:00" } },
+                retentionPolicy: { maxRetentionDays: spec.backupDays, onSourceDiskDelete: "KEEP_AUTO_SNAPSHOTS" },
+                snapshotProperties: { storageLocations: region.location, labels: { "olympus-region": region.name } },
+            },
+        }, opts);
+        new gcp.compute.DiskResourcePolicyAttachment(`${name}-${spec.role}-snapshots`, { disk: data.name, zone, name: schedule.name }, opts);
+    }
     const instance = new gcp.compute.Instance(`${name}-${spec.role}`, {
         zone,
         machineType: spec.size.gcp,

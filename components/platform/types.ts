@@ -44,6 +44,8 @@ export interface ServerSpec {
     readonly size: ServerSize;
     /** A separate data disk, GB (the database server). */
     readonly dataDiskGb?: number;
+    /** Daily snapshots of the data disk, kept this many days. */
+    readonly backupDays?: number;
     readonly userData: pulumi.Output<string>;
     readonly identity: ServerIdentity;
     readonly network: RegionNetwork;

@@ -63,14 +63,15 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
             "tls:index/privateKey:PrivateKey": 1,
             "tls:index/certRequest:CertRequest": 1,
             "tls:index/locallySignedCert:LocallySignedCert": 1,
-            "aws:iam/role:Role": 2,
+            "aws:iam/role:Role": 3,
             "aws:iam/rolePolicy:RolePolicy": 2,
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
             "aws:iam/instanceProfile:InstanceProfile": 2,
             "olympus:database:PostgresNode": 1,
             "aws:ec2/instance:Instance": 2,
             "aws:ebs/volume:Volume": 1,
             "aws:ec2/volumeAttachment:VolumeAttachment": 1,
+            "aws:dlm/lifecyclePolicy:LifecyclePolicy": 1,
         });
     });
 
@@ -153,7 +154,8 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
 
     it("gives the servers a profile for Session Manager and their own secrets", async () => {
         const run = await stackRun("us-eu");
-        const attachments = inRegion(run, "us-east").filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(inputs);
+        const attachments = inRegion(run, "us-east").filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && !r.name.endsWith("-snapshots")).map(inputs);
+        assert.strictEqual(attachments.length, 2);
         for (const a of attachments) assert.strictEqual(a.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
         const app = inRegion(run, "us-east").find((r) => r.name === "us-east-app" && r.type === "aws:ec2/instance:Instance")!;
         const profile = inRegion(run, "us-east").find((r) => r.type === "aws:iam/instanceProfile:InstanceProfile" && r.name === "us-east-app")!;
@@ -179,6 +181,26 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
     });
 });
 
+describe("database backups", () => {
+    it("snapshots the AWS data volume daily and keeps a week (Data Lifecycle Manager, by tag)", async () => {
+        const run = await stackRun("us-eu");
+        const volume = inRegion(run, "us-east").find((r) => r.type === "aws:ebs/volume:Volume")!;
+        const policy = inputs(inRegion(run, "us-east").find((r) => r.type === "aws:dlm/lifecyclePolicy:LifecyclePolicy")!);
+        assert.deepStrictEqual(policy.policyDetails.targetTags, { "olympus-backup": "us-eu-us-east" });
+        assert.strictEqual(inputs(volume).tags["olympus-backup"], "us-eu-us-east");
+        assert.deepStrictEqual([policy.state, policy.policyDetails.schedules[0].retainRule, policy.policyDetails.schedules[0].createRule.interval], ["ENABLED", { count: 7 }, 24]);
+    });
+
+    it("snapshots the GCP data disk daily and keeps a week (a snapshot schedule attached to the disk)", async () => {
+        const run = await stackRun("us-eu");
+        const disk = inRegion(run, "eu-west").find((r) => r.type === "gcp:compute/disk:Disk")!;
+        const schedule = inRegion(run, "eu-west").find((r) => r.type === "gcp:compute/resourcePolicy:ResourcePolicy")!;
+        const attach = inputs(inRegion(run, "eu-west").find((r) => r.type === "gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment")!);
+        assert.deepStrictEqual([attach.disk, attach.name], [disk.wireOutputs.name, schedule.wireOutputs.name]);
+        assert.strictEqual(inputs(schedule).snapshotSchedulePolicy.retentionPolicy.maxRetentionDays, 7);
+    });
+});
+
 describe("Region on GCP (us-eu: eu-west, a replica)", () => {
     it("declares exactly these resources", async () => {
         const run = await stackRun("us-eu");
@@ -195,6 +217,8 @@ describe("Region on GCP (us-eu: eu-west, a replica)", () => {
             "gcp:secretmanager/secretIamMember:SecretIamMember": 6,
             "olympus:database:PostgresNode": 1,
             "gcp:compute/disk:Disk": 1,
+            "gcp:compute/resourcePolicy:ResourcePolicy": 1,
+            "gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment": 1,
             "gcp:compute/instance:Instance": 2,
         });
     });

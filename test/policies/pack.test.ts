@@ -120,7 +120,7 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
         assert.strictEqual(info.getVersion(), require("../../policies/package.json").version);
         assert.ok(info.getSupportsconfig());
         const served = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]);
-        assert.deepStrictEqual(served, policies.map((p) => [p.name, analyzerproto.EnforcementLevel.MANDATORY]));
+        assert.deepStrictEqual(served, policies.map((p) => [p.name, p.enforcementLevel === "advisory" ? analyzerproto.EnforcementLevel.ADVISORY : analyzerproto.EnforcementLevel.MANDATORY]));
         for (const p of info.getPoliciesList()) {
             assert.match(p.getName(), /^olympus-[a-z]+-(missing|disallow|enable|require|enforce|limit)-[a-z-]+$/);
             const tunable = policies.find((x) => x.name === p.getName())!.configSchema;
@@ -136,9 +136,14 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
 
     it("rejects a second writer in single-primary (olympus-topology-enforce-single-writer)", async () => {
         const run = await programWith("us-eu", (o) => {
+            // Compliant in every other way: encrypted connections only, backups with point-in-time recovery.
             new gcp.sql.DatabaseInstance("eu-west-sql", {
                 databaseVersion: "POSTGRES_16", region: "europe-west1", deletionProtection: true,
-                settings: { tier: "db-custom-2-7680", ipConfiguration: { ipv4Enabled: false } },
+                settings: {
+                    tier: "db-custom-2-7680",
+                    ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" },
+                    backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true },
+                },
             }, { parent: o.regions["eu-west"] });
         });
         const found = mandatory(await analyze(run));

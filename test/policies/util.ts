@@ -71,13 +71,13 @@ export async function runResourcePolicy(policy: ResourceValidationPolicy, args: 
 
 /** A resource as a stack policy sees it. Link parents and property dependencies after creating. */
 export function stackResource(type: string, name: string, props: Record<string, any>,
-    opts: { parent?: PolicyResource; provider?: PolicyProviderResource; propertyDependencies?: Record<string, PolicyResource[]> } = {}): PolicyResource {
+    opts: { parent?: PolicyResource; provider?: PolicyProviderResource; propertyDependencies?: Record<string, PolicyResource[]>; protect?: boolean } = {}): PolicyResource {
     return {
         type,
         name,
         urn: urnOf(type, name),
         props,
-        opts: { ...OPTIONS, parent: opts.parent?.urn },
+        opts: { ...OPTIONS, protect: opts.protect ?? false, parent: opts.parent?.urn },
         parent: opts.parent,
         provider: opts.provider,
         dependencies: Object.values(opts.propertyDependencies ?? {}).flat(),
