@@ -1,5 +1,5 @@
 // The service credentials every region shares: one password per database role (the service roles,
-// replication, pg_rewind, monitoring) and Kratos' SMTP URL. Generated once, here; the regions copy
+// replication, pg_rewind, monitoring, a managed database's admin) and Kratos' SMTP URL. Generated once, here; the regions copy
 // the bundle into their own secret store, as they do the master key. Replicas must hold the same
 // passwords as the primary: the roles replicate with the data.
 
@@ -11,7 +11,7 @@ import { databaseServices } from "./runtime/services";
 export const CREDENTIALS_TAG = { "olympus-secret": "service-credentials" } as const;
 
 /** The bundle's keys: JSON fields of the secret the servers fetch. */
-export const CREDENTIAL_NAMES = ["replicator", "rewind", "monitor", ...databaseServices().map((s) => s.database)] as const;
+export const CREDENTIAL_NAMES = ["replicator", "rewind", "monitor", "admin", ...databaseServices().map((s) => s.database)] as const;
 
 export interface CredentialsArgs {
     /** Kratos' mail courier URL; it usually holds a password. */
@@ -20,7 +20,10 @@ export interface CredentialsArgs {
 
 /** Give it a random provider through `opts.providers`. */
 export class Credentials extends pulumi.ComponentResource {
-    /** JSON `{ replicator, rewind, monitor, hydra, kratos, athena, smtpUrl }`. A secret. */
+    /**
+     * JSON `{ replicator, rewind, monitor, admin, hydra, kratos, athena, smtpUrl }`. A secret. `admin` is a
+     * managed database's master user (RDS, Cloud SQL); a self-managed node's superuser has no password.
+     */
     readonly bundle: pulumi.Output<string>;
 
     constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -12,10 +12,10 @@ import { Plan } from "../topology/plan";
 import { Credentials } from "./credentials";
 import { DatabaseCa } from "./database/tls";
 import { MasterKey } from "./masterKey";
-import { sharedNetwork } from "./platform/gcp";
+import { sharedNetwork, sqlPeering } from "./platform/gcp";
 import { SharedNetworks } from "./platform/types";
 import { cloudProviders, providerKey } from "./providers";
-import { Region, RegionAddresses, RegionSettings } from "./region";
+import { PrimaryRef, Region, RegionSettings } from "./region";
 
 export interface OlympusArgs {
     /** The topology plan (`planTopology`). Plain data: the policy pack reads it from this component's inputs. */
@@ -39,6 +39,9 @@ export function olympusArgs(config: OlympusConfig, plan: Plan): OlympusArgs {
         masterKey: config.masterKey,
         settings: {
             domain: config.domain,
+            databaseMode: config.database.mode,
+            rdsInstanceClass: config.database.rdsInstanceClass,
+            cloudSqlTier: config.database.cloudSqlTier,
             postgresVersion: config.database.version,
             backupRetentionDays: config.database.backupRetentionDays,
             servers: config.servers,
@@ -75,10 +78,18 @@ export class Olympus extends pulumi.ComponentResource {
             awsRegionLocations: plan.regions.filter((r) => r.cloud === "aws").map((r) => r.location),
         }, { parent: this, providers: [provider(args.masterKey), randomProvider] });
         const credentials = new Credentials("credentials", { smtpUrl: pulumi.secret(args.smtpUrl) }, { parent: this, providers: [randomProvider] });
-        const databaseCa = new DatabaseCa("database-ca", {}, { parent: this, providers: [tlsProvider] });
+        // Self-managed nodes get certificates from the stack's own CA; RDS and Cloud SQL bring their own.
+        const databaseCa = args.settings.databaseMode === "self-managed"
+            ? new DatabaseCa("database-ca", {}, { parent: this, providers: [tlsProvider] })
+            : undefined;
         const cloudflareIpv4 = cloudflare.getIpRangesOutput({}, { provider: cloudflareProvider, parent: this }).ipv4Cidrs;
         const firstGcp = plan.regions.find((r) => r.cloud === "gcp");
-        const sharedNetworks: SharedNetworks = { gcp: firstGcp ? sharedNetwork("gcp-network", this, provider(firstGcp)) : undefined };
+        let gcpNetwork = firstGcp ? sharedNetwork("gcp-network", this, provider(firstGcp)) : undefined;
+        if (gcpNetwork && args.settings.databaseMode === "managed") {
+            // Cloud SQL's private addresses come from a range peered into the shared network, once per stack.
+            gcpNetwork = { ...gcpNetwork, sqlPeering: sqlPeering(gcpNetwork, this, provider(firstGcp!)) };
+        }
+        const sharedNetworks: SharedNetworks = { gcp: gcpNetwork };
 
         // The primary first: every replica region writes to its database and streams from it.
         const ordered = [...plan.regions].sort((a, b) => Number(b.role === "primary") - Number(a.role === "primary"));
@@ -91,17 +102,27 @@ export class Olympus extends pulumi.ComponentResource {
                 masterKey: this.masterKey,
                 credentials,
                 databaseCa,
-                primaryDatabase: region.upstream ? regions[region.upstream].addresses.database : undefined,
+                primary: region.upstream ? primaryRef(regions[region.upstream]) : undefined,
                 cloudflareIpv4,
                 sharedNetworks,
             }, { parent: this, providers: [provider(region), tlsProvider] });
         }
-        const addresses: Record<string, RegionAddresses> = Object.fromEntries(Object.entries(regions).map(([n, r]) => [n, r.addresses]));
-        for (const region of Object.values(regions)) region.connect(addresses);
+        for (const region of Object.values(regions)) region.connect(regions);
 
         this.topology = plan.topology;
         this.primaryRegion = plan.primary;
         this.regions = Object.fromEntries(plan.regions.map((r) => [r.name, regions[r.name]]));
         this.registerOutputs({ topology: this.topology, primaryRegion: this.primaryRegion, masterKey: this.masterKey, regions: this.regions });
     }
+}
+
+/** What a replica region needs of the region it follows. */
+function primaryRef(primary: Region): PrimaryRef {
+    const managed = primary.managedDatabase;
+    return managed
+        ? {
+            databaseHost: managed.host,
+            managed: { id: managed.id, cloud: primary.cloud, location: primary.location, networkId: primary.networkId, cidr: primary.cidr },
+        }
+        : { databaseHost: primary.addresses.database! };
 }

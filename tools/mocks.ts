@@ -84,6 +84,8 @@ const AWS_ID_PREFIX: Readonly<Record<string, string>> = {
     "aws:ebs/volume:Volume": "vol",
     "aws:ec2/eipAssociation:EipAssociation": "eipassoc",
     "aws:ec2/volumeAttachment:VolumeAttachment": "vai",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx",
+    "aws:ec2/route:Route": "r-rtb",
 };
 
 /** GCP compute collections: where the resource lives and what the API calls it. */
@@ -148,7 +150,23 @@ const SHAPES: Readonly<Record<string, Shape>> = {
         port: 5432,
         resourceId: `db-${hex(`${name}/rid`, 26).toUpperCase()}`,
     }),
+    "aws:kms/key:Key": ({ id, region }) => ({ arn: `arn:aws:kms:${region}:${AWS_ACCOUNT_ID}:key/${id}`, keyId: id }),
+    "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": ({ inputs }) => ({
+        id: inputs.vpcPeeringConnectionId, acceptStatus: "active", peerOwnerId: AWS_ACCOUNT_ID,
+    }),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": ({ inputs }) => ({
+        acceptStatus: inputs.peerRegion ? "pending-acceptance" : "active", peerOwnerId: AWS_ACCOUNT_ID,
+    }),
+    "aws:rds/subnetGroup:SubnetGroup": ({ inputs, region }) => ({ arn: `arn:aws:rds:${region}:${AWS_ACCOUNT_ID}:subgrp:${inputs.name}` }),
+    "aws:rds/parameterGroup:ParameterGroup": ({ inputs, region }) => ({ arn: `arn:aws:rds:${region}:${AWS_ACCOUNT_ID}:pg:${inputs.name}` }),
     "gcp:sql/databaseInstance:DatabaseInstance": ({ inputs, project, region, name }) => ({
+        serverCaCerts: [{
+            cert: pem("CERTIFICATE", `cloudsql-ca/${name}`),
+            commonName: `C=US,O=Google Inc,CN=Google Cloud SQL Server CA,dnQualifier=${hex(`dn/${name}`, 8)}`,
+            createTime: "2026-11-27T00:00:00Z",
+            expirationTime: "2036-11-25T00:00:00Z",
+            sha1Fingerprint: hex(`sha1/${name}`, 40),
+        }],
         connectionName: `${project}:${inputs.region ?? region}:${inputs.name}`,
         privateIpAddress: privateAddress(name, "10.99.0.0/16"),
         selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${inputs.name}`,
@@ -239,6 +257,8 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         } else if (type === "aws:secretsmanager/secret:Secret") {
             // Secrets Manager appends six random characters to the name in the ARN, which is the id.
             id = `arn:aws:secretsmanager:${region}:${AWS_ACCOUNT_ID}:secret:${named.name}-${keyLike(`${name}/suffix`, 6)}`;
+        } else if (type === "aws:kms/key:Key") {
+            id = uuid(`kms/${name}`);
         } else if (type === "aws:secretsmanager/secretVersion:SecretVersion") {
             id = `${inputs.secretId}|${uuid(`version/${name}`)}`;
         } else if (type === "gcp:secretmanager/secret:Secret") {

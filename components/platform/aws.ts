@@ -5,7 +5,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
-import { Firewalls, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks } from "./types";
+import {
+    Firewalls, ManagedDatabase, ManagedDatabaseSpec, PeerNetwork, PeeringRequest, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
+} from "./types";
 
 const tagsFor = (name: string, region: PlannedRegion, suffix: string) => ({ Name: `${name}-${suffix}`, "olympus-region": region.name });
 
@@ -66,6 +68,7 @@ function network(name: string, region: PlannedRegion, _shared: SharedNetworks, p
         networkId: vpc.id,
         appSubnetIds: appSubnets.map((s) => s.id),
         dataSubnetIds: dataSubnets.map((s) => s.id),
+        routeTableIds: [publicRoutes.id, vpc.mainRouteTableId],
     };
 }
 
@@ -227,6 +230,108 @@ function dailySnapshots(name: string, region: PlannedRegion, targetTags: Record<
     }, opts);
 }
 
+/**
+ * RDS for PostgreSQL in the region's private data subnets: encrypted, never publicly accessible,
+ * TLS forced, deletion protected, a week of backups. A replica (`source` = the primary's ARN) is
+ * encrypted with a key of its own region, as cross-region replicas must be.
+ */
+function managedDatabase(name: string, region: PlannedRegion, spec: ManagedDatabaseSpec, parent: pulumi.Resource): ManagedDatabase {
+    const opts = { parent };
+    const subnets = new aws.rds.SubnetGroup(`${name}-db`, { subnetIds: spec.network.dataSubnetIds, tags: tagsFor(name, region, "db-subnets") }, opts);
+    const params = new aws.rds.ParameterGroup(`${name}-db`, {
+        family: `postgres${spec.version}`,
+        description: "Olympus: TLS only, scram-sha-256, connections logged",
+        parameters: [
+            { name: "rds.force_ssl", value: "1" },
+            { name: "password_encryption", value: "scram-sha-256" },
+            { name: "log_connections", value: "1" },
+        ],
+    }, opts);
+    const common = {
+        instanceClass: spec.size,
+        dbSubnetGroupName: subnets.name,
+        parameterGroupName: params.name,
+        vpcSecurityGroupIds: [spec.firewalls.database],
+        publiclyAccessible: false,
+        storageEncrypted: true,
+        backupRetentionPeriod: spec.backupDays,
+        deletionProtection: true,
+        copyTagsToSnapshot: true,
+        autoMinorVersionUpgrade: true,
+        performanceInsightsEnabled: true,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        tags: tagsFor(name, region, "db"),
+    };
+    const instance = spec.source
+        ? new aws.rds.Instance(`${name}-db`, {
+            ...common,
+            replicateSourceDb: spec.source,
+            kmsKeyId: new aws.kms.Key(`${name}-db`, {
+                description: `Olympus read replica of region ${region.name}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            }, opts).arn,
+            skipFinalSnapshot: true,
+        }, opts)
+        : new aws.rds.Instance(`${name}-db`, {
+            ...common,
+            engine: "postgres",
+            engineVersion: spec.version,
+            allocatedStorage: spec.storageGb,
+            maxAllocatedStorage: spec.storageGb * 4,
+            storageType: "gp3",
+            multiAz: true,
+            username: "olympus_admin",
+            password: spec.adminPassword,
+            finalSnapshotIdentifier: `olympus-${region.name}-final`,
+        }, opts);
+    return {
+        id: instance.arn,
+        host: instance.address,
+        adminUser: "olympus_admin",
+        tls: pulumi.output({ sslMode: "verify-full" as const, caUrl: `https://truststore.pki.rds.amazonaws.com/${region.location}/${region.location}-bundle.pem` }),
+    };
+}
+
+function requestPeering(name: string, region: PlannedRegion, net: RegionNetwork, peer: PeerNetwork, parent: pulumi.Resource): pulumi.Output<string> {
+    // Cross-region: the request is accepted on the other side (acceptPeering), never auto-accepted here.
+    const peering = new aws.ec2.VpcPeeringConnection(`${name}-to-primary`, {
+        vpcId: net.networkId,
+        peerVpcId: peer.networkId,
+        ...(peer.location === region.location ? { autoAccept: true } : { peerRegion: peer.location }),
+        tags: tagsFor(name, region, "to-primary"),
+    }, { parent });
+    return peering.id;
+}
+
+function acceptPeering(name: string, region: PlannedRegion, net: RegionNetwork, fw: Firewalls, request: PeeringRequest, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const accepter = new aws.ec2.VpcPeeringConnectionAccepter(`${name}-from-${request.region}`, {
+        vpcPeeringConnectionId: request.id,
+        autoAccept: true,
+        tags: tagsFor(name, region, `from-${request.region}`),
+    }, opts);
+    routeThroughPeering(name, region, net, { label: request.region, cidr: request.vpcCidr }, accepter.vpcPeeringConnectionId, parent);
+    request.appCidrs.forEach((cidr, i) => new aws.vpc.SecurityGroupIngressRule(`${name}-db-from-${request.region}-app-${i}`, {
+        securityGroupId: fw.database,
+        cidrIpv4: cidr,
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        description: `PostgreSQL from ${request.region}'s app subnet, through the VPC peering`,
+    }, opts));
+    return accepter.vpcPeeringConnectionId;
+}
+
+function routeThroughPeering(name: string, region: PlannedRegion, net: RegionNetwork, peer: { readonly label: string; readonly cidr: string },
+    peeringId: pulumi.Output<string>, parent: pulumi.Resource): void {
+    (net.routeTableIds ?? []).forEach((routeTableId, i) => new aws.ec2.Route(`${name}-to-${peer.label}-${i}`, {
+        routeTableId,
+        destinationCidrBlock: peer.cidr,
+        vpcPeeringConnectionId: peeringId,
+    }, { parent }));
+}
+
 function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNetwork, fw: Firewalls,
     peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void {
     for (const peer of peers) {
@@ -241,4 +346,7 @@ function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNet
     }
 }
 
-export const awsPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, admitDatabasePeers };
+export const awsPlatform: Platform = {
+    network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase,
+    requestPeering, acceptPeering, routeThroughPeering, admitDatabasePeers,
+};

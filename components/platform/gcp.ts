@@ -5,7 +5,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
 import { DATA_DEVICE_NAME } from "../runtime/databaseServer";
-import { Firewalls, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks } from "./types";
+import {
+    Firewalls, ManagedDatabase, ManagedDatabaseSpec, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
+} from "./types";
 
 /** Google's IAP TCP forwarding range: the only source SSH is admitted from (no SSH from the internet). */
 export const IAP_RANGE = "35.235.240.0/20";
@@ -16,7 +18,7 @@ const tag = (region: PlannedRegion, role: ServerRole) => `olympus-${region.name}
  * The VPC network every GCP region of the stack shares: GCP networks are global and subnets
  * regional, and one network lets every region reach a Cloud SQL primary's private address.
  */
-export function sharedNetwork(name: string, parent: pulumi.Resource, provider: pulumi.ProviderResource): SharedNetworks["gcp"] {
+export function sharedNetwork(name: string, parent: pulumi.Resource, provider: pulumi.ProviderResource): NonNullable<SharedNetworks["gcp"]> {
     const net = new gcp.compute.Network(name, {
         description: "Olympus: one network for every GCP region (subnets are regional)",
         autoCreateSubnetworks: false,
@@ -162,6 +164,76 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
     return instance.id;
 }
 
+/**
+ * Private services access: Cloud SQL instances get private addresses on the shared network, which
+ * every GCP region's servers reach. Made once per stack.
+ */
+export function sqlPeering(shared: NonNullable<SharedNetworks["gcp"]>, parent: pulumi.Resource, provider: pulumi.ProviderResource): pulumi.Resource {
+    const range = new gcp.compute.GlobalAddress("gcp-sql-range", {
+        purpose: "VPC_PEERING",
+        addressType: "INTERNAL",
+        prefixLength: 20,
+        network: shared.id,
+        description: "Olympus: addresses for Cloud SQL's private IPs",
+    }, { parent, provider });
+    return new gcp.servicenetworking.Connection("gcp-sql-peering", {
+        network: shared.id,
+        service: "servicenetworking.googleapis.com",
+        reservedPeeringRanges: [range.name],
+    }, { parent, provider });
+}
+
+/**
+ * Cloud SQL for PostgreSQL with a private address only: encrypted connections only, deletion
+ * protected; the primary keeps backups with point-in-time recovery and runs highly available; a
+ * replica (`source` = the primary's name) follows it from its own region.
+ */
+function managedDatabase(name: string, region: PlannedRegion, spec: ManagedDatabaseSpec, parent: pulumi.Resource): ManagedDatabase {
+    const shared = spec.shared.gcp;
+    if (!shared) throw new Error(`GCP region ${region.name} needs the stack's shared GCP network`);
+    const settings = {
+        tier: spec.size,
+        diskType: "PD_SSD",
+        diskSize: spec.storageGb,
+        diskAutoresize: true,
+        deletionProtectionEnabled: true,
+        ipConfiguration: { ipv4Enabled: false, privateNetwork: shared.id, sslMode: "ENCRYPTED_ONLY", enablePrivatePathForGoogleCloudServices: true },
+        databaseFlags: [{ name: "log_connections", value: "on" }, { name: "password_encryption", value: "scram-sha-256" }],
+        userLabels: { "olympus-region": region.name },
+    };
+    const instance = new gcp.sql.DatabaseInstance(`${name}-db`, spec.source ? {
+        databaseVersion: `POSTGRES_${spec.version}`,
+        region: region.location,
+        masterInstanceName: spec.source,
+        replicaConfiguration: { failoverTarget: false },
+        deletionProtection: true,
+        settings: { ...settings, availabilityType: "ZONAL" },
+    } : {
+        databaseVersion: `POSTGRES_${spec.version}`,
+        region: region.location,
+        deletionProtection: true,
+        rootPassword: spec.adminPassword,
+        settings: {
+            ...settings,
+            availabilityType: "REGIONAL",
+            backupConfiguration: {
+                enabled: true,
+                pointInTimeRecoveryEnabled: true,
+                startTime: "03:00",
+                transactionLogRetentionDays: Math.min(spec.backupDays, 7),
+                backupRetentionSettings: { retainedBackups: spec.backupDays, retentionUnit: "COUNT" },
+            },
+        },
+    }, { parent, dependsOn: shared.sqlPeering ? [shared.sqlPeering] : [] });
+    return {
+        id: instance.name,
+        host: instance.privateIpAddress,
+        adminUser: "postgres",
+        // Cloud SQL's server certificates do not name the private address: verify the CA, not the name.
+        tls: instance.serverCaCerts.apply((certs) => ({ sslMode: "verify-ca" as const, caPem: certs[0]?.cert ?? "" })),
+    };
+}
+
 function admitDatabasePeers(name: string, region: PlannedRegion, net: RegionNetwork, _fw: Firewalls,
     peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void {
     if (peers.length === 0) return;
@@ -175,4 +247,4 @@ function admitDatabasePeers(name: string, region: PlannedRegion, net: RegionNetw
     }, { parent });
 }
 
-export const gcpPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, admitDatabasePeers };
+export const gcpPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase, admitDatabasePeers };

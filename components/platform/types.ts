@@ -14,6 +14,24 @@ export interface RegionNetwork {
     readonly appSubnetIds: pulumi.Output<string>[];
     /** Private subnets for managed databases, one per zone (GCP: none; Cloud SQL peers with the network). */
     readonly dataSubnetIds: pulumi.Output<string>[];
+    /** AWS: the route tables of the app and data subnets (routes to peered VPCs go in both). */
+    readonly routeTableIds?: pulumi.Output<string>[];
+}
+
+/** A peering a replica region asked the primary region's VPC for. */
+export interface PeeringRequest {
+    readonly id: pulumi.Output<string>;
+    /** The requesting region's name, and its app subnets (its app server writes from there). */
+    readonly region: string;
+    readonly vpcCidr: string;
+    readonly appCidrs: readonly string[];
+}
+
+/** One end of a VPC peering between two AWS regions. */
+export interface PeerNetwork {
+    readonly networkId: pulumi.Output<string>;
+    readonly location: string;
+    readonly cidr: string;
 }
 
 /** A static public address: an Elastic IP (AWS) or a reserved external address (GCP). */
@@ -61,7 +79,38 @@ export interface ServerSpec {
 
 /** Networks shared by regions of one cloud: GCP regions share one global VPC network (subnets are regional). */
 export interface SharedNetworks {
-    readonly gcp?: { readonly id: pulumi.Output<string>; readonly selfLink: pulumi.Output<string> };
+    readonly gcp?: {
+        readonly id: pulumi.Output<string>;
+        readonly selfLink: pulumi.Output<string>;
+        /** Private services access for Cloud SQL (managed databases only): instances wait for it. */
+        readonly sqlPeering?: pulumi.Resource;
+    };
+}
+
+/** A managed PostgreSQL instance (RDS or Cloud SQL). */
+export interface ManagedDatabaseSpec {
+    readonly version: string;
+    /** RDS instance class, or Cloud SQL tier. */
+    readonly size: string;
+    readonly storageGb: number;
+    readonly backupDays: number;
+    readonly network: RegionNetwork;
+    readonly firewalls: Firewalls;
+    readonly shared: SharedNetworks;
+    /** The admin password (a secret): the primary's app server creates the service roles with it. */
+    readonly adminPassword: pulumi.Output<string>;
+    /** A replica's source: the primary instance's ARN (RDS) or name (Cloud SQL). */
+    readonly source?: pulumi.Output<string>;
+}
+
+export interface ManagedDatabase {
+    /** The instance's ARN (RDS) or name (Cloud SQL). */
+    readonly id: pulumi.Output<string>;
+    /** Where clients connect (a private address or an endpoint name). */
+    readonly host: pulumi.Output<string>;
+    readonly adminUser: string;
+    /** How clients verify the server, and the CA to verify it with. */
+    readonly tls: pulumi.Output<{ sslMode: "verify-full" | "verify-ca"; caUrl?: string; caPem?: string }>;
 }
 
 export interface Platform {
@@ -83,6 +132,22 @@ export interface Platform {
      */
     firewalls(name: string, region: PlannedRegion, network: RegionNetwork, cloudflareIpv4: pulumi.Output<string[]>, parent: pulumi.Resource): Firewalls;
     server(name: string, region: PlannedRegion, spec: ServerSpec, parent: pulumi.Resource): pulumi.Output<string>;
+    /** A managed PostgreSQL primary (no `source`) or cross-region read replica of `source`. */
+    managedDatabase(name: string, region: PlannedRegion, spec: ManagedDatabaseSpec, parent: pulumi.Resource): ManagedDatabase;
+    /**
+     * AWS, managed databases: ask `peer`'s VPC for a peering, from a replica region whose app server
+     * writes to the primary's private endpoint. Returns the peering connection's id.
+     */
+    requestPeering?(name: string, region: PlannedRegion, network: RegionNetwork, peer: PeerNetwork, parent: pulumi.Resource): pulumi.Output<string>;
+    /**
+     * AWS: accept a peering `requestPeering` asked for, route the requester's CIDR back through it
+     * and admit PostgreSQL from the requester's app subnets. Returns the peering's id once accepted.
+     */
+    acceptPeering?(name: string, region: PlannedRegion, network: RegionNetwork, firewalls: Firewalls,
+        request: PeeringRequest, parent: pulumi.Resource): pulumi.Output<string>;
+    /** AWS: route `cidr` through an accepted peering, from every route table of the region. */
+    routeThroughPeering?(name: string, region: PlannedRegion, network: RegionNetwork, peer: { readonly label: string; readonly cidr: string },
+        peeringId: pulumi.Output<string>, parent: pulumi.Resource): void;
     /** PostgreSQL from each of these addresses (another region's app or database server) to this region's database. */
     admitDatabasePeers(name: string, region: PlannedRegion, network: RegionNetwork, firewalls: Firewalls,
         peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void;

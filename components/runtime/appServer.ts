@@ -18,6 +18,8 @@ import { APP_SERVICES, AppService, SERVICE_SPECS, databaseServices } from "./ser
 export const ETC = "/etc/olympus";
 export const HEALTH_DIR = "/run/olympus/health";
 const DB_CA = `${ETC}/tls/db-ca.pem`;
+/** libpq's TLS settings for the probes (PGSSLMODE, PGSSLROOTCERT), from app-config. */
+const PG_ENV = `${ETC}/pg.env`;
 /** While this file exists the readiness probe checks replication lag; it holds the threshold. */
 export const LAG_GATE = `${ETC}/replication-lag-limit`;
 
@@ -32,6 +34,17 @@ export interface AppConfig {
     readonly port: number;
     /** Replica regions: /healthz says 503 while the local replica is further behind. */
     readonly maxReplicationLagSeconds: number | null;
+    /**
+     * How the services verify the database: `verify-full` (name and CA) wherever the server's
+     * certificate names its address; `verify-ca` for Cloud SQL, whose certificates do not. The CA
+     * comes inline (`caPem`) or from a public URL (`caUrl`, RDS' regional bundle).
+     */
+    readonly tls: { readonly sslMode: "verify-full" | "verify-ca"; readonly caPem?: string; readonly caUrl?: string };
+    /**
+     * A managed writer: the database's admin user, with which the app server creates the service
+     * and monitoring roles and databases (a self-managed node creates them itself).
+     */
+    readonly bootstrapRoles?: { readonly adminUser: string };
 }
 
 export interface AppServerOptions {
@@ -44,8 +57,6 @@ export interface AppServerOptions {
     readonly secrets: { readonly masterKey: string; readonly credentials: string; readonly appConfig: string };
     /** The local database's address: the readiness probe reads replication lag there. */
     readonly localDatabase: { readonly host: string; readonly port: number };
-    /** The CA that signed the database servers' certificates (public). */
-    readonly databaseCa: string;
     readonly readinessIntervalSeconds: number;
 }
 
@@ -163,7 +174,17 @@ pw() { jq -er --arg k "$1" '.[$k]' ${SECRETS_DIR}/credentials; }
 write_host=$(jq -er .writeHost "$config")
 read_host=$(jq -er .readHost "$config")
 port=$(jq -er .port "$config")
-dsn() { echo "postgres://$1:$(pw "$1")@$2:$port/$1?sslmode=verify-full&sslrootcert=${DB_CA}"; }
+sslmode=$(jq -er .tls.sslMode "$config")
+# The CA the database's certificate is checked against: inline, or the cloud's published bundle.
+mkdir -p ${ETC}/tls
+if ca=$(jq -er '.tls.caPem // empty' "$config"); then
+    printf '%s\n' "$ca" > ${DB_CA}.tmp
+else
+    curl -fsS --retry 5 -o ${DB_CA}.tmp "$(jq -er .tls.caUrl "$config")"
+fi
+grep -q 'BEGIN CERTIFICATE' ${DB_CA}.tmp && chmod 0644 ${DB_CA}.tmp && mv -f ${DB_CA}.tmp ${DB_CA}
+printf 'PGSSLMODE=%s\nPGSSLROOTCERT=%s\n' "$sslmode" ${DB_CA} > ${PG_ENV}
+dsn() { echo "postgres://$1:$(pw "$1")@$2:$port/$1?sslmode=$sslmode&sslrootcert=${DB_CA}"; }
 # The master key list, newest first: the first key encrypts, every key decrypts.
 keys=$(jq -er 'join(",")' ${SECRETS_DIR}/master-key)
 ${env}
@@ -189,6 +210,8 @@ digest=$(cat ${SECRETS_DIR}/master-key ${SECRETS_DIR}/credentials ${SECRETS_DIR}
 if [ "\${1:-}" != --force ] && [ "$digest" = "$(cat $state 2>/dev/null || true)" ]; then exit 0; fi
 ${LIB_DIR}/configure.sh
 if [ "$(jq -r .writer ${SECRETS_DIR}/app-config)" = true ]; then
+    # A managed writer: the service roles and databases, made with the admin user (idempotent).
+    if [ -n "$(jq -r '.bootstrapRoles.adminUser // empty' ${SECRETS_DIR}/app-config)" ]; then ${LIB_DIR}/retry.sh ${LIB_DIR}/bootstrap-roles.sh; fi
     # Only the writer migrates: replicas would fail anyway, and two migrators would race.
     for job in ${migrations.join(" ")}; do
         ${LIB_DIR}/retry.sh ${compose} --profile migrate run --rm "$job"
@@ -200,6 +223,47 @@ else
 fi
 echo "$digest" > $state
 echo "olympus-apply: applied ($(jq -c '{writer, writeHost, readHost}' ${SECRETS_DIR}/app-config))"
+`;
+}
+
+/**
+ * A managed writer's roles: the monitoring role (pg_monitor) and, per service, a login role with
+ * its password from the credentials bundle and a database it owns. The admin's password and every
+ * other password go to psql on stdin, never on its command line. Safe to run again: it sets the
+ * passwords anew (a rotated password takes effect) and creates only what is missing.
+ */
+export function renderBootstrapRolesScript(o: { secretsDir?: string; caFile?: string; psql?: string } = {}): string {
+    const secrets = o.secretsDir ?? SECRETS_DIR;
+    const services = databaseServices().map((s) => s.database);
+    const roles = [{ key: "monitor", role: ROLES.monitor }, ...services.map((db) => ({ key: db, role: db }))];
+    const statements = [
+        ...roles.flatMap(({ key, role }) => [
+            `    echo "DO \\$\\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN; END IF; END \\$\\$;"`,
+            `    echo "ALTER ROLE ${role} WITH LOGIN PASSWORD $(quote "$(pw ${key})");"`,
+        ]),
+        `    echo "GRANT pg_monitor TO ${ROLES.monitor};"`,
+        "    # The admin must be a member of a role to create a database it owns (RDS and Cloud SQL admins are not superusers).",
+        ...services.map((db) => `    echo "GRANT ${db} TO CURRENT_USER;"`),
+    ];
+    return `#!/bin/bash
+# olympus-bootstrap-roles: a managed writer's roles and databases. Rendered by components/runtime/appServer.ts.
+set -euo pipefail
+umask 077
+config=${secrets}/app-config
+pw() { jq -er --arg k "$1" '.[$k]' ${secrets}/credentials; }
+sql() { # SQL on stdin, as the admin, on the writer's postgres database
+    PGPASSWORD="$(pw admin)" ${o.psql ?? "psql"} -X -v ON_ERROR_STOP=1 -Atq -f - \\
+        "host=$(jq -er .writeHost "$config") port=$(jq -er .port "$config") dbname=postgres user=$(jq -er .bootstrapRoles.adminUser "$config") sslmode=$(jq -er .tls.sslMode "$config") sslrootcert=${o.caFile ?? DB_CA} connect_timeout=5"
+}
+quote() { local s=\${1//\\'/\\'\\'}; printf "'%s'" "$s"; }
+{
+${statements.join("\n")}
+} | sql
+for db in ${services.join(" ")}; do
+    if [ -z "$(echo "SELECT 1 FROM pg_database WHERE datname = '$db'" | sql)" ]; then echo "CREATE DATABASE $db OWNER $db;" | sql; fi
+    echo "REVOKE ALL ON DATABASE $db FROM PUBLIC;" | sql
+done
+echo "olympus-bootstrap-roles: roles and databases in place"
 `;
 }
 
@@ -216,7 +280,7 @@ function units(o: AppServerOptions): CloudFile[] {
         timer("olympus-apply", "Re-read this region's secrets and runtime config every 30 s", 30),
         {
             path: "/etc/systemd/system/olympus-readiness.service", permissions: "0644",
-            content: `[Unit]\nDescription=Olympus readiness probe (feeds /healthz)\n\n[Service]\nType=oneshot\nEnvironment=PGPASSFILE=${SECRETS_DIR}/monitor.pgpass\nExecStart=${LIB_DIR}/readiness.sh\nSuccessExitStatus=1\n`,
+            content: `[Unit]\nDescription=Olympus readiness probe (feeds /healthz)\n\n[Service]\nType=oneshot\nEnvironment=PGPASSFILE=${SECRETS_DIR}/monitor.pgpass\nEnvironmentFile=-${PG_ENV}\nExecStart=${LIB_DIR}/readiness.sh\nSuccessExitStatus=1\n`,
         },
         timer("olympus-readiness", `Run the Olympus readiness probe every ${o.readinessIntervalSeconds} s`, o.readinessIntervalSeconds),
     ];
@@ -228,7 +292,8 @@ export function renderAppUserData(o: AppServerOptions): string {
         timeoutSeconds: 2,
         checks: APP_SERVICES.map((s) => ({ name: s, url: `http://127.0.0.1:${SERVICE_SPECS[s].port}${SERVICE_SPECS[s].health}` })),
         replication: {
-            conninfo: `host=${o.localDatabase.host} port=${o.localDatabase.port} dbname=postgres user=${ROLES.monitor} sslmode=verify-full sslrootcert=${DB_CA} connect_timeout=2`,
+            // sslmode and the CA come from PGSSLMODE / PGSSLROOTCERT (the unit's environment file).
+            conninfo: `host=${o.localDatabase.host} port=${o.localDatabase.port} dbname=postgres user=${ROLES.monitor} connect_timeout=2`,
             limitFile: LAG_GATE,
             psql: "psql",
         },
@@ -238,7 +303,7 @@ export function renderAppUserData(o: AppServerOptions): string {
         { path: `${ETC}/compose.yaml`, permissions: "0644", content: renderCompose(o) },
         { path: `${ETC}/Caddyfile`, permissions: "0644", content: renderCaddyfile({ address: ":443", tls: "internal", healthDir: HEALTH_DIR, upstreams }) },
         { path: `${ETC}/kratos/identity.schema.json`, permissions: "0644", content: IDENTITY_SCHEMA },
-        { path: DB_CA, permissions: "0644", content: o.databaseCa },
+        { path: `${LIB_DIR}/bootstrap-roles.sh`, permissions: "0755", content: renderBootstrapRolesScript() },
         { path: `${LIB_DIR}/fetch-secrets.sh`, permissions: "0755", content: renderFetchSecrets(o.cloud, o.location) },
         { path: `${LIB_DIR}/configure.sh`, permissions: "0755", content: renderConfigureScript(o) },
         { path: `${LIB_DIR}/apply.sh`, permissions: "0755", content: renderApplyScript(o) },

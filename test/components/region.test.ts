@@ -284,7 +284,13 @@ describe("runtime config (what the servers read every 30 s)", () => {
         const run = await stackRun("us-eu");
         const us = config(run, "us-east", "app-config");
         const eu = config(run, "eu-west", "app-config");
-        assert.deepStrictEqual(us, { writer: true, writeHost: region(run, "us-east").privateAddresses.database, readHost: region(run, "us-east").privateAddresses.database, port: 5432, maxReplicationLagSeconds: null });
+        const { tls, ...rest } = us;
+        assert.deepStrictEqual(rest, { writer: true, writeHost: region(run, "us-east").privateAddresses.database, readHost: region(run, "us-east").privateAddresses.database, port: 5432, maxReplicationLagSeconds: null });
+        // Self-managed: the stack's own database CA, and the server's name checked too.
+        const ca = reveal(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")[0].wireOutputs.certPem);
+        assert.deepStrictEqual(tls, { sslMode: "verify-full", caPem: ca });
+        assert.deepStrictEqual(eu.tls, tls);
+        assert.strictEqual(us.bootstrapRoles, undefined, "a self-managed node makes its own roles");
         assert.deepStrictEqual([eu.writer, eu.readHost, eu.maxReplicationLagSeconds], [false, region(run, "eu-west").privateAddresses.database, 30]);
         assert.strictEqual(`${eu.writeHost}:5432`, regionOutputs(run).regions["eu-west"].writeEndpoint);
     });
