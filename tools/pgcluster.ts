@@ -31,8 +31,13 @@ export function freePort(): Promise<number> {
     });
 }
 
+/** The command line that runs `cmd args` as the postgres OS user (through runuser when this process is root). */
+export function postgresCommand(cmd: string, args: readonly string[]): [string, string[]] {
+    return isRoot ? ["runuser", ["-u", PG_USER, "--", cmd, ...args]] : [cmd, [...args]];
+}
+
 function asPostgres(cmd: string, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-    const [file, argv] = isRoot ? ["runuser", ["-u", PG_USER, "--", cmd, ...args]] : [cmd, args];
+    const [file, argv] = postgresCommand(cmd, args);
     const r = spawnSync(file, argv, { encoding: "utf8", input, env: { ...process.env, LC_ALL: "C.UTF-8" }, maxBuffer: 64 * 1024 * 1024 });
     return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
