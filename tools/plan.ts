@@ -1,5 +1,5 @@
-// `npm run plan -- [--stack NAME | --stack-file PATH] [--json]`: the offline plan of a stack, with
-// the policy pack evaluated on it. Needs no Pulumi CLI and no cloud account.
+// `npm run plan -- [--stack NAME | --stack-file PATH] [--down REGION[,REGION]] [--json]`: the offline
+// plan of a stack, with the policy pack evaluated on it. Needs no Pulumi CLI and no cloud account.
 // Exit 0: planned, no mandatory violation; 1: the stack's configuration is wrong (every problem
 // is printed); 2: bad command line or an internal failure; 3: a mandatory policy fired.
 
@@ -7,25 +7,28 @@ import * as path from "path";
 import { Policies } from "@pulumi/policy";
 import { PACK_NAME, policies } from "../policies/policies";
 import { ConfigError } from "../topology/config";
+import { UnknownRegionError } from "../topology/failover";
 import { evaluatePolicies } from "./analyzer";
 import { DEFAULT_STACK, PROJECT_DIR, runOffline } from "./engine";
 import { formatReport, planReport } from "./report";
 import { StackFileError } from "./stackfile";
 
-const USAGE = `usage: npm run plan -- [--stack NAME | --stack-file PATH] [--json]
+const USAGE = `usage: npm run plan -- [--stack NAME | --stack-file PATH] [--down REGION[,REGION...]] [--json]
   --stack NAME       a stack in stacks/ (default: ${DEFAULT_STACK})
   --stack-file PATH  any stack file (Pulumi.<name>.yaml)
+  --down REGIONS     also show who serves each Cloudflare region code with these regions down
   --json             one JSON document instead of text
 exit status: 0 planned; 1 invalid configuration; 2 usage or internal error; 3 a mandatory policy violation`;
 
 interface Args {
     stack?: string;
     stackFile?: string;
+    down: string[];
     json: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { json: false };
+    const args: Args = { json: false, down: [] };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = (): string => {
@@ -35,6 +38,7 @@ function parseArgs(argv: string[]): Args {
         };
         if (a === "--stack") args.stack = value();
         else if (a === "--stack-file") args.stackFile = value();
+        else if (a === "--down") args.down.push(...value().split(",").map((r) => r.trim()).filter(Boolean));
         else if (a === "--json") args.json = true;
         else if (a === "--help" || a === "-h") throw new UsageError("");
         else throw new UsageError(`unknown argument ${a}`);
@@ -67,7 +71,16 @@ export async function main(argv: string[], pack: { policies: Policies } = { poli
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const version: string = require(path.join(PROJECT_DIR, "policies", "package.json")).version;
         const violations = await evaluatePolicies(run, pack.policies, PACK_NAME, version);
-        const report = planReport(run, violations);
+        let report;
+        try {
+            report = planReport(run, violations, args.down);
+        } catch (err) {
+            if (err instanceof UnknownRegionError) {
+                process.stderr.write(`error: ${err.message}\n${USAGE}\n`);
+                return 2;
+            }
+            throw err;
+        }
         process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
         return violations.some((v) => v.enforcementLevel === "mandatory") ? 3 : 0;
     } catch (err) {

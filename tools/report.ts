@@ -4,6 +4,7 @@
 import * as path from "path";
 import { GEO_CODES, GEO_CODE_CENTRES } from "../topology/catalog";
 import { loadConfig } from "../topology/config";
+import { FALLBACK, FailoverView, failoverView } from "../topology/failover";
 import { Plan, planTopology } from "../topology/plan";
 import { Diagnostic } from "./analyzer";
 import { OfflineRun, RecordedResource, redact } from "./engine";
@@ -35,6 +36,8 @@ export interface PlanReport {
         source: string; store: string; location: string; generations: string[];
         regions: Record<string, "source" | "native replica" | "copy">;
     };
+    /** Who serves each code, and each pinned client, with `down` regions marked unhealthy (`--down`). */
+    readonly failover?: FailoverView;
     /** The policy pack's findings on this run (mandatory ones make `plan` exit 3). */
     readonly violations: { policy: string; level: string; resource: string; message: string }[];
 }
@@ -47,8 +50,9 @@ function regionOf(r: RecordedResource, byUrn: ReadonlyMap<string, RecordedResour
     return SHARED;
 }
 
-export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = []): PlanReport {
+export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = [], down?: readonly string[]): PlanReport {
     const plan = planTopology(loadConfig(run.config.values));
+    const failover = down && down.length > 0 ? failoverView(plan, down) : undefined;
     const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
     const resources = run.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, region: regionOf(r, byUrn) }));
     const resourceCounts: Record<string, Record<string, number>> = {};
@@ -90,6 +94,7 @@ export function planReport(run: OfflineRun, violations: readonly Diagnostic[] = 
             source: mkOut.source ?? "", store: mkOut.store ?? "", location: mkOut.location ?? "", generations: mkOut.generations ?? [],
             regions: Object.fromEntries(plan.regions.map((r) => [r.name, holds(r.name)])),
         },
+        ...(failover ? { failover } : {}),
         violations: violations.map((v) => ({ policy: v.policyName, level: v.enforcementLevel, resource: v.urn, message: v.message })),
     };
 }
@@ -119,6 +124,13 @@ export function formatReport(rep: PlanReport): string {
     out.push(...table(GEO_CODES.map((code) => [code, GEO_CODE_CENTRES[code].name, rep.steering[code].join(" -> ")])));
     out.push(`  default pools: ${rep.defaultOrder.length > 0 ? rep.defaultOrder.join(" -> ") : "none (per-region: the maintenance fallback only)"}`);
     out.push("", `Failover detection: at most ${rep.failoverDetectionSeconds} s (${rep.failoverFormula})`);
+    if (rep.failover) {
+        const f = rep.failover;
+        out.push("", `With ${f.down.join(", ")} down (Cloudflare walks each list, skips unhealthy pools, then the fallback)`);
+        out.push(...table([["CODE", "REGION", "SERVED BY", ""], ...f.codes.map((c) => [c.code, c.name,
+            c.servedBy === FALLBACK ? `${FALLBACK} (every listed region is down)` : c.servedBy, c.failedOver ? `failed over from ${c.order[0]}` : ""])]));
+        out.push(...Object.entries(f.pinned).map(([region, to]) => `  clients pinned by ${region}: ${to}`));
+    }
     const mk = rep.masterKey;
     out.push("", `Master key: ${mk.source}${mk.generations.length > 0 ? ` (generations, newest first: ${mk.generations.join(", ")})` : ""}, ` +
         `kept in ${mk.store} ${mk.location}`);

@@ -29,6 +29,11 @@ export type SessionAffinityMode = "none" | "cookie" | "ip_cookie";
 export const SESSION_AFFINITY_MODES: readonly SessionAffinityMode[] = ["none", "cookie", "ip_cookie"];
 /** Cloudflare's bounds for the session-affinity cookie lifetime, in seconds. */
 export const SESSION_AFFINITY_TTL_RANGE = { min: 1800, max: 604800 } as const;
+/** Cloudflare's bounds for a DNS-only load balancer's TTL, in seconds. */
+export const LB_TTL_RANGE = { min: 30, max: 600 } as const;
+export const PIN_TTL_RANGE = { min: 30, max: 86400 } as const;
+/** Load-balancing rules per hostname: one below Enterprise (Cloudflare's limit). */
+export const LB_RULES_ALLOWED: Readonly<Record<CloudflarePlan, number>> = { free: 1, pro: 1, business: 1, enterprise: Infinity };
 
 export interface RegionConfig {
     /** Lower-case letters, digits and '-'; unique; part of every resource name in the region. */
@@ -58,10 +63,31 @@ export interface MonitorConfig {
 }
 
 export interface SessionAffinityConfig {
-    /** Default `cookie`. */
+    /** Default `cookie` (`none` when the load balancer is DNS-only). */
     readonly mode: SessionAffinityMode;
     /** Default 1800 (Cloudflare's minimum). */
     readonly ttlSeconds: number;
+}
+
+/**
+ * The primary pin: after a login, registration or settings change the origin sets a short-lived
+ * cookie, and a load-balancer rule sends whoever carries it to the region that holds the fresh
+ * write (single-primary: the primary; per-region: the user's own region).
+ */
+export interface PinConfig {
+    /** Default: on wherever the plan allows the rules it needs (see the README). */
+    readonly enabled: boolean;
+    /** Default `olympus_pin`. */
+    readonly cookie: string;
+    /** Default 300; at least readiness.maxReplicationLagSeconds (a replica may be that far behind). */
+    readonly ttlSeconds: number;
+}
+
+export interface NotificationsConfig {
+    /** Where pool health changes are mailed. */
+    readonly email?: string;
+    /** An https:// URL pool health changes are posted to. */
+    readonly webhookUrl?: string;
 }
 
 export interface EdgeConfig {
@@ -71,8 +97,16 @@ export interface EdgeConfig {
     readonly plan: CloudflarePlan;
     /** Orange-cloud the load balancer (Cloudflare proxies traffic). Default true. */
     readonly proxied: boolean;
+    /** DNS-only (proxied: false): the TTL of the load balancer's answers. Default 30, 30–600. */
+    readonly ttlSeconds: number;
     readonly monitor: MonitorConfig;
     readonly sessionAffinity: SessionAffinityConfig;
+    readonly pin: PinConfig;
+    /** Schema migrations: every origin answers 503 with Retry-After to writes. Default false. */
+    readonly writesPaused: boolean;
+    /** Origins accept only Cloudflare's client certificate (zone-level authenticated origin pulls). Default true. */
+    readonly authenticatedOriginPulls: boolean;
+    readonly notifications: NotificationsConfig;
 }
 
 export interface DatabaseConfig {
@@ -251,11 +285,11 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, earlier: rea
     const regionsRaw = parseRegionList(c, raw.regions);
     const regions = parseRegions(c, regionsRaw, topology);
     const database = parseDatabase(c, raw.database, topology, regions);
-    const edge = parseEdge(c, raw.edge);
     const masterKey = parseMasterKey(c, raw.masterKey, topology, regions);
     const servers = parseServers(c, raw.servers);
     const images = parseImages(c, raw.images);
     const readiness = parseReadiness(c, raw.readiness);
+    const edge = parseEdge(c, raw.edge, topology, regions, readiness);
     const smtpUrl = parseSmtpUrl(c, raw.smtpUrl);
     const gcp = parseGcp(c, raw.gcp, regions, masterKey);
 
@@ -484,13 +518,17 @@ function parseDatabase(c: Checker, value: unknown, topology: Topology | undefine
     return { mode, version, backupRetentionDays, rdsInstanceClass, cloudSqlTier };
 }
 
-const EDGE_KEYS = ["accountId", "zoneId", "plan", "proxied", "monitor", "sessionAffinity"] as const;
+const EDGE_KEYS = [
+    "accountId", "zoneId", "plan", "proxied", "ttlSeconds", "monitor", "sessionAffinity", "pin", "writesPaused", "authenticatedOriginPulls", "notifications",
+] as const;
+const PIN_KEYS = ["enabled", "cookie", "ttlSeconds"] as const;
+const NOTIFICATION_KEYS = ["email", "webhookUrl"] as const;
 const MONITOR_KEYS = ["intervalSeconds", "timeoutSeconds", "retries", "consecutiveDown", "consecutiveUp"] as const;
 const AFFINITY_KEYS = ["mode", "ttlSeconds"] as const;
 const PLANS: readonly CloudflarePlan[] = ["free", "pro", "business", "enterprise"];
 const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
 
-function parseEdge(c: Checker, value: unknown): EdgeConfig | undefined {
+function parseEdge(c: Checker, value: unknown, topology: Topology | undefined, regions: readonly RegionConfig[], readiness: ReadinessConfig | undefined): EdgeConfig | undefined {
     const path = `${NAMESPACE}:edge`;
     if (value === undefined) {
         c.fail(path, "missing", "set olympus:edge with at least accountId and zoneId (your Cloudflare account and zone IDs)");
@@ -530,14 +568,73 @@ function parseEdge(c: Checker, value: unknown): EdgeConfig | undefined {
     const a = e.sessionAffinity === undefined ? {} : c.map(ap, e.sessionAffinity, AFFINITY_KEYS);
     let sessionAffinity: SessionAffinityConfig | undefined;
     if (a) {
-        const mode = a.mode === undefined ? "cookie" : c.oneOf(`${ap}.mode`, a.mode, SESSION_AFFINITY_MODES, "session affinity mode");
+        const mode = a.mode === undefined ? (proxied ? "cookie" : "none") : c.oneOf(`${ap}.mode`, a.mode, SESSION_AFFINITY_MODES, "session affinity mode");
         const ttl = c.integer(`${ap}.ttlSeconds`, a.ttlSeconds ?? SESSION_AFFINITY_TTL_RANGE.min,
             { ...SESSION_AFFINITY_TTL_RANGE, why: "(Cloudflare's limits for the affinity cookie)" });
         if (mode && ttl !== undefined) sessionAffinity = { mode, ttlSeconds: ttl };
     }
 
-    if (!accountId || !zoneId || !plan || !monitor || !sessionAffinity) return undefined;
-    return { accountId, zoneId, plan, proxied, monitor, sessionAffinity };
+    if (!proxied && sessionAffinity && sessionAffinity.mode !== "none") {
+        c.fail(`${ap}.mode`, `"${sessionAffinity.mode}" needs a proxied load balancer (the affinity cookie is set by Cloudflare's proxy)`,
+            `use mode: none with ${path}.proxied: false, or set proxied: true`);
+    }
+    const ttlSeconds = c.integer(`${path}.ttlSeconds`, e.ttlSeconds ?? LB_TTL_RANGE.min, { ...LB_TTL_RANGE, why: "(Cloudflare's bounds for a DNS-only load balancer)" });
+    if (proxied && e.ttlSeconds !== undefined) {
+        c.fail(`${path}.ttlSeconds`, "applies only to a DNS-only load balancer (Cloudflare sets the TTL of a proxied one)",
+            `remove it, or set ${path}.proxied: false`);
+    }
+
+    // The pin needs one load-balancing rule (single-primary) or one per region (per-region).
+    const pp = `${path}.pin`;
+    const pr = e.pin === undefined ? {} : c.map(pp, e.pin, PIN_KEYS);
+    let pin: PinConfig | undefined;
+    if (pr && plan) {
+        const rulesNeeded = regions.length < 2 ? 0 : topology === "per-region" ? regions.length : 1;
+        const allowed = LB_RULES_ALLOWED[plan];
+        const explicit = c.boolean(`${pp}.enabled`, pr.enabled);
+        const enabled = explicit ?? (rulesNeeded > 0 && rulesNeeded <= allowed && proxied);
+        if (explicit && rulesNeeded > allowed) {
+            c.fail(`${pp}.enabled`, `per-region with ${regions.length} regions needs ${rulesNeeded} load-balancing rules, and the ${plan} plan allows ${allowed} per hostname`,
+                `set ${pp}.enabled: false (users then follow geo steering only), or use the enterprise plan`);
+        }
+        if (explicit && !proxied) {
+            c.fail(`${pp}.enabled`, "needs a proxied load balancer (rules read the request's cookie)", `set ${pp}.enabled: false, or ${path}.proxied: true`);
+        }
+        const cookie = c.string(`${pp}.cookie`, pr.cookie ?? "olympus_pin", {});
+        if (cookie !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(cookie)) {
+            c.fail(`${pp}.cookie`, `"${cookie}" is not a cookie name this program can match safely`, "use 1-64 letters, digits, '_' or '-'");
+        }
+        const ttl = c.integer(`${pp}.ttlSeconds`, pr.ttlSeconds ?? 300, PIN_TTL_RANGE);
+        if (ttl !== undefined && readiness && topology === "single-primary" && ttl < readiness.maxReplicationLagSeconds) {
+            c.fail(`${pp}.ttlSeconds`, `${ttl}s is shorter than readiness.maxReplicationLagSeconds (${readiness.maxReplicationLagSeconds}s): a replica region may serve that far behind, so the pin must last longer`,
+                `use at least ${readiness.maxReplicationLagSeconds}`);
+        }
+        if (cookie !== undefined && /^[A-Za-z0-9_-]{1,64}$/.test(cookie) && ttl !== undefined) pin = { enabled, cookie, ttlSeconds: ttl };
+    }
+
+    const writesPaused = c.boolean(`${path}.writesPaused`, e.writesPaused) ?? false;
+    const authenticatedOriginPulls = c.boolean(`${path}.authenticatedOriginPulls`, e.authenticatedOriginPulls) ?? true;
+
+    const np = `${path}.notifications`;
+    const nr = e.notifications === undefined ? {} : c.map(np, e.notifications, NOTIFICATION_KEYS);
+    let notifications: NotificationsConfig | undefined;
+    if (nr) {
+        const email = c.string(`${np}.email`, nr.email, {});
+        const emailOk = email === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
+        if (!emailOk) c.fail(`${np}.email`, `"${email}" is not an email address`, "use e.g. oncall@example.com");
+        const webhookUrl = c.string(`${np}.webhookUrl`, nr.webhookUrl, {});
+        let webhookOk = webhookUrl === undefined;
+        if (webhookUrl !== undefined) {
+            try {
+                webhookOk = new URL(webhookUrl).protocol === "https:";
+            } catch { /* reported below */ }
+            if (!webhookOk) c.fail(`${np}.webhookUrl`, `"${webhookUrl}" is not an https:// URL`, "use the https URL your alerting tool gives for incoming webhooks");
+        }
+        if (emailOk && webhookOk) notifications = { ...(email ? { email } : {}), ...(webhookUrl ? { webhookUrl } : {}) };
+    }
+
+    if (!accountId || !zoneId || !plan || !monitor || !sessionAffinity || ttlSeconds === undefined || !pin || !notifications) return undefined;
+    return { accountId, zoneId, plan, proxied, ttlSeconds, monitor, sessionAffinity, pin, writesPaused, authenticatedOriginPulls, notifications };
 }
 
 const MASTER_KEY_KEYS = ["source", "store", "location", "name", "keys", "version"] as const;

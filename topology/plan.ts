@@ -52,6 +52,10 @@ export interface PlannedRegion {
     readonly databasePeers: DatabasePeers;
     /** Only a writer runs schema migrations; a replica never does. */
     readonly runsMigrations: boolean;
+    /** Where Cloudflare health-checks this region's origin from: its own Cloudflare region and the nearest other. */
+    readonly checkRegions: readonly GeoCode[];
+    /** The pin cookie's value this region's origin sets: its name, with a terminator so no name matches another's prefix. */
+    readonly pinValue: string;
 }
 
 export interface SubnetRanges {
@@ -100,6 +104,12 @@ export interface Plan {
      */
     readonly defaultOrder: readonly string[];
     readonly failover: FailoverTiming;
+    /**
+     * Where a client carrying a region's pin cookie goes, in failover order, by the pin's value.
+     * Single-primary: the primary first, whichever region set it (the fresh write is there).
+     * Per-region: the region that set it, then its own jurisdiction only.
+     */
+    readonly pinOrder: Readonly<Record<string, readonly string[]>>;
 }
 
 interface Site {
@@ -179,6 +189,9 @@ export function planTopology(config: OlympusConfig): Plan {
                 ? { replication: names.filter((n) => n !== r.name), app: names }
                 : { replication: [], app: [r.name] },
             runsMigrations: isWriter,
+            checkRegions: [loc.geo, ...GEO_CODES.filter((c) => c !== loc.geo)
+                .sort((a, b) => distanceKm(GEO_CODE_CENTRES[a], loc) - distanceKm(GEO_CODE_CENTRES[b], loc)).slice(0, 1)],
+            pinValue: `${r.name}.`,
         };
     });
 
@@ -189,6 +202,13 @@ export function planTopology(config: OlympusConfig): Plan {
         }).map((s) => s.name)
         : [];
 
+    const byDistanceFrom = (from: Site, keep: (s: Site) => boolean) => [...sites].filter(keep)
+        .sort((a, b) => distanceKm(from, a) - distanceKm(from, b) || a.index - b.index).map((s) => s.name);
+    const pinOrder = Object.fromEntries(regions.map((r) => {
+        const from = sites.find((s) => s.name === (single ? primary : r.name))!;
+        return [r.pinValue, byDistanceFrom(from, (s) => single || s.jurisdiction === from.jurisdiction)];
+    }));
+
     return {
         domain: config.domain,
         topology: config.topology,
@@ -198,5 +218,6 @@ export function planTopology(config: OlympusConfig): Plan {
         steering,
         defaultOrder,
         failover: failoverTiming(config.edge.monitor),
+        pinOrder,
     };
 }

@@ -5,6 +5,7 @@ import * as assert from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { renderCaddyfile } from "../../components/runtime/caddyfile";
@@ -184,5 +185,132 @@ describe("integration: Caddy and the readiness probe", function () {
         assert.strictEqual(api.headers["cache-control"], "no-store");
         const page = await get(`${base}/login`);
         assert.strictEqual(page.headers["cache-control"], undefined, "Hera decides for its pages");
+    });
+});
+
+/** A CA and certificates made with openssl: what the program makes with Cloudflare's Origin CA and the tls provider. */
+function makeCerts(dir: string, domain: string) {
+    const run = (...args: string[]) => {
+        const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+    };
+    const ca = (name: string) => run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.crt`);
+    const leaf = (issuer: string, name: string, ext: string) => {
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.csr`);
+        fs.writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
+        run("x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.crt`, "-CAkey", `${issuer}.key`, "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
+    };
+    ca("origin-ca");
+    ca("pull-ca");
+    ca("rogue-ca");
+    leaf("origin-ca", "origin", `subjectAltName=DNS:${domain},DNS:*.${domain}`);
+    leaf("pull-ca", "cloudflare", "extendedKeyUsage=clientAuth");
+    leaf("rogue-ca", "rogue", "extendedKeyUsage=clientAuth");
+    const file = (n: string) => fs.readFileSync(path.join(dir, n));
+    return { file, path: (n: string) => path.join(dir, n) };
+}
+
+describe("integration: Caddy behind Cloudflare (origin certificate, authenticated origin pulls, pin, writes paused)", function () {
+    this.timeout(60_000);
+    const domain = "ciam.example.com";
+    let dir: string;
+    let caddy: ChildProcess;
+    let port: number;
+    let certs: ReturnType<typeof makeCerts>;
+    let healthDir: string;
+    const upstreams = {} as Record<AppService, StandIn>;
+
+    /** An HTTPS request to the origin the way Cloudflare makes it: SNI and Host are the domain. */
+    const request = (pathname: string, opts: { method?: string; client?: "cloudflare" | "rogue" } = {}) =>
+        new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+            const req = https.request({
+                host: "127.0.0.1", port, path: pathname, method: opts.method ?? "GET", servername: domain, headers: { host: domain }, agent: false,
+                ca: certs.file("origin-ca.crt"),
+                ...(opts.client ? { cert: certs.file(`${opts.client}.crt`), key: certs.file(`${opts.client}.key`) } : {}),
+            }, (res) => {
+                let body = "";
+                res.on("data", (d) => { body += d; });
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+            });
+            req.on("error", reject);
+            req.end(opts.method && opts.method !== "GET" ? "{}" : undefined);
+        });
+
+    before(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-caddy-edge-"));
+        certs = makeCerts(dir, domain);
+        for (const s of APP_SERVICES) upstreams[s] = await standIn(s);
+        port = await freePort();
+        healthDir = path.join(dir, "health");
+        fs.mkdirSync(healthDir);
+        fs.writeFileSync(path.join(healthDir, "ready"), "");
+        fs.writeFileSync(path.join(dir, "Caddyfile"), renderCaddyfile({
+            address: `:${port}`,
+            tls: { cert: certs.path("origin.crt"), key: certs.path("origin.key") },
+            originPullCa: certs.path("pull-ca.crt"),
+            pin: { cookie: "olympus_pin", value: "us-east.", ttlSeconds: 300 },
+            healthDir,
+            upstreams: Object.fromEntries(APP_SERVICES.map((s) => [s, `127.0.0.1:${upstreams[s].port}`])) as Record<AppService, string>,
+        }));
+        caddy = spawn("caddy", ["run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdio: ["ignore", "ignore", "pipe"] });
+        let log = "";
+        caddy.stderr!.on("data", (d) => { log += d; });
+        await waitFor(async () => (await request("/healthz")).status > 0, `Caddy to listen (log: ${log})`);
+    });
+
+    after(async () => {
+        caddy?.kill();
+        await Promise.all(Object.values(upstreams).map((u) => u.close()));
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("serves the origin certificate for the domain, and never tries ACME", async () => {
+        const res = await request("/healthz");
+        assert.deepStrictEqual([res.status, res.body], [200, "ready"]);
+    });
+
+    it("serves Cloudflare, with the zone's client certificate", async () => {
+        const res = await request("/sessions/whoami", { client: "cloudflare" });
+        assert.deepStrictEqual([res.status, JSON.parse(res.body).service], [200, "kratos"]);
+    });
+
+    it("refuses a request without a client certificate, except the monitor's /healthz", async () => {
+        const res = await request("/sessions/whoami");
+        assert.deepStrictEqual([res.status, res.body], [403, "client certificate required"]);
+        for (const url of ["/", "/athena/relation-tuples/check", "/oauth2/token", "/assets/app.js"]) assert.strictEqual((await request(url)).status, 403, url);
+        assert.strictEqual((await request("/healthz")).status, 200);
+    });
+
+    it("refuses a client certificate from another CA at the handshake", async () => {
+        await assert.rejects(request("/sessions/whoami", { client: "rogue" }), /alert|certificate|socket hang up|ECONNRESET/i);
+    });
+
+    it("pins the client after an identity write, and only then", async () => {
+        const login = await request("/self-service/login?flow=1", { method: "POST", client: "cloudflare" });
+        assert.strictEqual(login.status, 200);
+        assert.deepStrictEqual(login.headers["set-cookie"], ["olympus_pin=us-east.; Max-Age=300; Path=/; Secure; HttpOnly; SameSite=Lax"]);
+        const read = await request("/self-service/login/browser", { client: "cloudflare" });
+        assert.strictEqual(read.headers["set-cookie"], undefined);
+        const token = await request("/oauth2/token", { method: "POST", client: "cloudflare" });
+        assert.strictEqual(token.headers["set-cookie"], undefined, "token calls come from relying parties, not browsers");
+    });
+
+    it("answers writes with 503 and Retry-After while writes are paused, and serves reads", async () => {
+        fs.writeFileSync(path.join(healthDir, "writes-paused"), "");
+        try {
+            for (const [method, url] of [["POST", "/self-service/registration?flow=1"], ["POST", "/oauth2/token"], ["DELETE", "/sessions/abc"], ["PUT", "/athena/relation-tuples"]]) {
+                const res = await request(url, { method, client: "cloudflare" });
+                assert.deepStrictEqual([res.status, res.headers["retry-after"], res.headers["cache-control"]], [503, "120", "no-store"], `${method} ${url}`);
+                assert.match(JSON.parse(res.body).error.reason, /Writes are paused/);
+            }
+            const read = await request("/sessions/whoami", { client: "cloudflare" });
+            assert.strictEqual(read.status, 200);
+            assert.strictEqual((await request("/healthz")).status, 200, "a paused region is still healthy");
+        } finally {
+            fs.rmSync(path.join(healthDir, "writes-paused"));
+        }
+        const res = await request("/self-service/registration?flow=1", { method: "POST", client: "cloudflare" });
+        assert.deepStrictEqual([res.status, JSON.parse(res.body).service], [200, "kratos"]);
     });
 });

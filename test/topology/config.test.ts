@@ -499,3 +499,73 @@ describe("stack config", () => {
         assert.match(defaultCidr("ap-south"), /^10\.(1[6-9]|[2-9]\d|1\d\d|2[0-3]\d)\.0\.0\/16$/);
     });
 });
+
+describe("stack config: olympus:edge rules, origins and notifications", () => {
+    const perRegion = (plan: string, edge: Record<string, unknown> = {}) => with_((c) => {
+        c.topology = "per-region";
+        c.regions = [
+            { name: "eu-west", cloud: "gcp", location: "europe-west1" },
+            { name: "eu-central", cloud: "aws", location: "eu-central-1" },
+        ];
+        c.edge = { ...c.edge, plan, ...edge };
+    });
+
+    it("defaults: pin on in single-primary, writes not paused, origins authenticated, no notifications", () => {
+        const edge = parseConfig(base()).edge;
+        assert.deepStrictEqual([edge.pin, edge.writesPaused, edge.authenticatedOriginPulls, edge.notifications, edge.ttlSeconds],
+            [{ enabled: true, cookie: "olympus_pin", ttlSeconds: 300 }, false, true, {}, 30]);
+    });
+
+    it("turns the pin off by default where the plan has too few rules, and in a single region", () => {
+        assert.strictEqual(parseConfig(perRegion("business")).edge.pin.enabled, false);
+        assert.strictEqual(parseConfig(perRegion("enterprise")).edge.pin.enabled, true);
+        assert.strictEqual(parseConfig(with_((c) => { c.regions = [c.regions[0]]; })).edge.pin.enabled, false);
+    });
+
+    it("refuses a pin the plan cannot carry, saying how many rules it needs", () => {
+        refusedWith(perRegion("business", { pin: { enabled: true } }),
+            "olympus:edge.pin.enabled: per-region with 2 regions needs 2 load-balancing rules, and the business plan allows 1 per hostname; " +
+            "set olympus:edge.pin.enabled: false (users then follow geo steering only), or use the enterprise plan");
+    });
+
+    it("refuses a pin shorter than the replication lag a replica region may serve with", () => {
+        refusedWith(with_((c) => { c.edge.pin = { ttlSeconds: 60 }; c.readiness = { maxReplicationLagSeconds: 120 }; }),
+            "olympus:edge.pin.ttlSeconds: 60s is shorter than readiness.maxReplicationLagSeconds (120s): a replica region may serve that far behind, so the pin must last longer; use at least 120");
+    });
+
+    it("refuses a cookie name a rule expression could not match safely, and a pin outside its bounds", () => {
+        assert.deepStrictEqual(problems(with_((c) => { c.edge.pin = { cookie: "pin\" or true", ttlSeconds: 10 }; })), [
+            "olympus:edge.pin.cookie: \"pin\" or true\" is not a cookie name this program can match safely; use 1-64 letters, digits, '_' or '-'",
+            "olympus:edge.pin.ttlSeconds: 10 is below the minimum; use a whole number from 30 to 86400",
+        ]);
+    });
+
+    it("refuses rules and affinity on a DNS-only load balancer, and a TTL on a proxied one", () => {
+        assert.deepStrictEqual(problems(with_((c) => { c.edge.proxied = false; c.edge.pin = { enabled: true }; c.edge.sessionAffinity = { mode: "cookie" }; })), [
+            "olympus:edge.sessionAffinity.mode: \"cookie\" needs a proxied load balancer (the affinity cookie is set by Cloudflare's proxy); use mode: none with olympus:edge.proxied: false, or set proxied: true",
+            "olympus:edge.pin.enabled: needs a proxied load balancer (rules read the request's cookie); set olympus:edge.pin.enabled: false, or olympus:edge.proxied: true",
+        ]);
+        refusedWith(with_((c) => { c.edge.ttlSeconds = 60; }),
+            "olympus:edge.ttlSeconds: applies only to a DNS-only load balancer (Cloudflare sets the TTL of a proxied one); remove it, or set olympus:edge.proxied: false");
+        const dnsOnly = parseConfig(with_((c) => { c.edge.proxied = false; c.edge.ttlSeconds = 60; })).edge;
+        assert.deepStrictEqual([dnsOnly.ttlSeconds, dnsOnly.sessionAffinity.mode, dnsOnly.pin.enabled], [60, "none", false]);
+        refusedWith(with_((c) => { c.edge.proxied = false; c.edge.ttlSeconds = 5; }),
+            "olympus:edge.ttlSeconds: 5 is below the minimum; use a whole number from 30 to 600 (Cloudflare's bounds for a DNS-only load balancer)");
+    });
+
+    it("takes an email and an https webhook for pool health changes, and refuses anything else", () => {
+        const edge = parseConfig(with_((c) => { c.edge.notifications = { email: "oncall@example.com", webhookUrl: "https://hooks.example.com/x" }; })).edge;
+        assert.deepStrictEqual(edge.notifications, { email: "oncall@example.com", webhookUrl: "https://hooks.example.com/x" });
+        assert.deepStrictEqual(problems(with_((c) => { c.edge.notifications = { email: "oncall", webhookUrl: "http://hooks.example.com/x", pager: "x" }; })), [
+            "olympus:edge.notifications.pager: is not a known key; use one of email, webhookUrl",
+            "olympus:edge.notifications.email: \"oncall\" is not an email address; use e.g. oncall@example.com",
+            "olympus:edge.notifications.webhookUrl: \"http://hooks.example.com/x\" is not an https:// URL; use the https URL your alerting tool gives for incoming webhooks",
+        ]);
+    });
+
+    it("reads writesPaused and authenticatedOriginPulls as booleans, from text too", () => {
+        const edge = parseConfig(with_((c) => { c.edge.writesPaused = "true"; c.edge.authenticatedOriginPulls = false; })).edge;
+        assert.deepStrictEqual([edge.writesPaused, edge.authenticatedOriginPulls], [true, false]);
+        refusedWith(with_((c) => { c.edge.writesPaused = "yes"; }), "olympus:edge.writesPaused: \"yes\" is not a boolean; use true or false");
+    });
+});
