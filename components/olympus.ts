@@ -1,16 +1,18 @@
 // The whole deployment: one provider per cloud location (and one each for random, tls and
-// Cloudflare), the one master key, the shared credentials, the database CA, then one Region per
-// planned region, the primary first, and finally each region connected to its peers.
+// Cloudflare), the one master key, the shared credentials, the database CA and the origin
+// certificates, then one Region per planned region, the primary first, each region connected to
+// its peers, and finally the edge: the Cloudflare load balancer in front of them all.
 
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { Cloud } from "../topology/catalog";
-import { MasterKeyConfig, OlympusConfig } from "../topology/config";
+import { EdgeConfig, MasterKeyConfig, OlympusConfig } from "../topology/config";
 import { Plan } from "../topology/plan";
 import { Credentials } from "./credentials";
 import { DatabaseCa } from "./database/tls";
+import { Edge, OriginTls } from "./edge";
 import { MasterKey } from "./masterKey";
 import { sharedNetwork, sqlPeering } from "./platform/gcp";
 import { SharedNetworks } from "./platform/types";
@@ -22,6 +24,8 @@ export interface OlympusArgs {
     readonly plan: Plan;
     /** Where the one master key comes from and lives. */
     readonly masterKey: MasterKeyConfig;
+    /** Cloudflare: account, zone, monitor, affinity, pin, origin pulls, notifications. */
+    readonly edge: EdgeConfig;
     /** What every region runs: domain, PostgreSQL version, server sizes, images, readiness. */
     readonly settings: RegionSettings;
     /** Kratos' SMTP URL. Pass it as a secret: it usually holds a password. */
@@ -47,7 +51,9 @@ export function olympusArgs(config: OlympusConfig, plan: Plan): OlympusArgs {
             servers: config.servers,
             images: config.images,
             readiness: config.readiness,
+            edge: { authenticatedOriginPulls: config.edge.authenticatedOriginPulls, pin: config.edge.pin, writesPaused: config.edge.writesPaused },
         },
+        edge: config.edge,
         smtpUrl: pulumi.secret(config.smtpUrl),
         gcpProject: config.gcp?.project,
     };
@@ -59,6 +65,7 @@ export class Olympus extends pulumi.ComponentResource {
     readonly primaryRegion: string | null;
     readonly masterKey: MasterKey;
     readonly regions: Readonly<Record<string, Region>>;
+    readonly edge: Edge;
 
     constructor(name: string, args: OlympusArgs, opts?: pulumi.ComponentResourceOptions) {
         super("olympus:index:Olympus", name, { plan: args.plan, masterKey: args.masterKey, settings: args.settings }, opts);
@@ -78,6 +85,7 @@ export class Olympus extends pulumi.ComponentResource {
             awsRegionLocations: plan.regions.filter((r) => r.cloud === "aws").map((r) => r.location),
         }, { parent: this, providers: [provider(args.masterKey), randomProvider] });
         const credentials = new Credentials("credentials", { smtpUrl: pulumi.secret(args.smtpUrl) }, { parent: this, providers: [randomProvider] });
+        const originTls = new OriginTls("origin-tls", { domain: plan.domain, edge: args.edge }, { parent: this, providers: [tlsProvider, cloudflareProvider] });
         // Self-managed nodes get certificates from the stack's own CA; RDS and Cloud SQL bring their own.
         const databaseCa = args.settings.databaseMode === "self-managed"
             ? new DatabaseCa("database-ca", {}, { parent: this, providers: [tlsProvider] })
@@ -101,6 +109,7 @@ export class Olympus extends pulumi.ComponentResource {
                 settings: args.settings,
                 masterKey: this.masterKey,
                 credentials,
+                originTls: originTls.bundle,
                 databaseCa,
                 primary: region.upstream ? primaryRef(regions[region.upstream]) : undefined,
                 cloudflareIpv4,
@@ -108,11 +117,16 @@ export class Olympus extends pulumi.ComponentResource {
             }, { parent: this, providers: [provider(region), tlsProvider] });
         }
         for (const region of Object.values(regions)) region.connect(regions);
+        this.edge = new Edge("edge", {
+            plan,
+            edge: args.edge,
+            origins: plan.regions.map((r) => ({ name: r.name, address: regions[r.name].originAddress })),
+        }, { parent: this, providers: [cloudflareProvider] });
 
         this.topology = plan.topology;
         this.primaryRegion = plan.primary;
         this.regions = Object.fromEntries(plan.regions.map((r) => [r.name, regions[r.name]]));
-        this.registerOutputs({ topology: this.topology, primaryRegion: this.primaryRegion, masterKey: this.masterKey, regions: this.regions });
+        this.registerOutputs({ topology: this.topology, primaryRegion: this.primaryRegion, masterKey: this.masterKey, regions: this.regions, edge: this.edge });
     }
 }
 

@@ -5,10 +5,11 @@
 // firewall rules for the other regions, and (managed, on AWS) the peering replicas write through.
 
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseMode, ImagesConfig, ReadinessConfig, ServersConfig, Topology } from "../topology/config";
+import { DatabaseMode, EdgeConfig, ImagesConfig, ReadinessConfig, ServersConfig, Topology } from "../topology/config";
 import { POSTGRES_PORT, PlannedRegion } from "../topology/plan";
 import { CREDENTIALS_TAG, Credentials } from "./credentials";
 import { PostgresNode } from "./database/node";
+import { ORIGIN_TLS_TAG } from "./edge";
 import { PostgresTuning, renderPgHba, renderPostgresqlConf } from "./database/postgres";
 import { DatabaseCa } from "./database/tls";
 import { MASTER_KEY_TAG, MasterKey } from "./masterKey";
@@ -36,6 +37,8 @@ export interface RegionSettings {
     readonly servers: ServersConfig;
     readonly images: ImagesConfig;
     readonly readiness: ReadinessConfig;
+    /** What the origins do for the edge: origin pulls, the pin cookie, writes paused. */
+    readonly edge: Pick<EdgeConfig, "authenticatedOriginPulls" | "pin" | "writesPaused">;
 }
 
 /** What a replica region needs of the primary region: where writes go, and what it follows. */
@@ -56,6 +59,8 @@ export interface RegionArgs {
     readonly masterKey: MasterKey;
     /** The shared service credentials, copied into this region's store. */
     readonly credentials: Credentials;
+    /** The origin certificate, its key and the origin-pull CA (JSON, a secret), copied into this region's store. */
+    readonly originTls: pulumi.Output<string>;
     /** Signs this region's database certificate (self-managed only). */
     readonly databaseCa?: DatabaseCa;
     /** Replica regions: the primary region (writes go there; the replica follows it). */
@@ -135,6 +140,7 @@ export class Region extends pulumi.ComponentResource {
         const replica = region.cloud === "aws" ? args.masterKey.replicaArn(region.location) : undefined;
         const masterKeySecret = replica ?? this.copy(platform, "master-key", args.masterKey.keyset, { ...MASTER_KEY_TAG, "olympus-role": "copy" });
         const credentialsSecret = this.copy(platform, "credentials", args.credentials.bundle, { ...CREDENTIALS_TAG });
+        const originTlsSecret = this.copy(platform, "origin-tls", args.originTls, { ...ORIGIN_TLS_TAG });
 
         const writer = region.role !== "replica";
         if (!writer && !args.primary) throw new Error(`region ${region.name} is a replica but has no primary region to follow`);
@@ -156,21 +162,24 @@ export class Region extends pulumi.ComponentResource {
             maxReplicationLagSeconds: writer ? null : settings.readiness.maxReplicationLagSeconds,
             tls,
             ...(writer && endpoints.adminUser ? { bootstrapRoles: { adminUser: endpoints.adminUser } } : {}),
+            writesPaused: settings.edge.writesPaused,
         }));
         platform.secretValue(name, "app-config", appConfigSecret, appConfig.apply((c) => JSON.stringify(c)), this);
         const appIdentity = platform.serverIdentity(name, region, "app",
-            { "master-key": masterKeySecret, credentials: credentialsSecret, "app-config": appConfigSecret }, this);
+            { "master-key": masterKeySecret, credentials: credentialsSecret, "app-config": appConfigSecret, "origin-tls": originTlsSecret }, this);
 
-        const appUserData = pulumi.all([masterKeySecret, credentialsSecret, appConfigSecret, endpoints.readHost])
-            .apply(([masterKey, credentials, appConfigRef, readHost]) => renderAppUserData({
+        const appUserData = pulumi.all([masterKeySecret, credentialsSecret, appConfigSecret, originTlsSecret, endpoints.readHost])
+            .apply(([masterKey, credentials, appConfigRef, originTls, readHost]) => renderAppUserData({
                 cloud: region.cloud,
                 location: region.location,
                 regionName: region.name,
                 domain: settings.domain,
                 images: settings.images,
-                secrets: { masterKey, credentials, appConfig: appConfigRef },
+                secrets: { masterKey, credentials, appConfig: appConfigRef, originTls },
                 localDatabase: { host: readHost, port: POSTGRES_PORT },
                 readinessIntervalSeconds: settings.readiness.checkIntervalSeconds,
+                originPulls: settings.edge.authenticatedOriginPulls,
+                ...(settings.edge.pin.enabled ? { pin: { cookie: settings.edge.pin.cookie, value: region.pinValue, ttlSeconds: settings.edge.pin.ttlSeconds } } : {}),
             }));
         platform.server(name, region, {
             role: "app",

@@ -5,6 +5,9 @@ import { disallowPublicAccess } from "./database/disallowPublicAccess";
 import { enforceBackups } from "./database/enforceBackups";
 import { enforceReplicationTls } from "./database/enforceReplicationTls";
 import { limitSlotRetention } from "./database/limitSlotRetention";
+import { enforceGeoCoverage } from "./edge/enforceGeoCoverage";
+import { enforceHealthMonitor } from "./edge/enforceHealthMonitor";
+import { limitMonitorInterval } from "./edge/limitMonitorInterval";
 import { disallowSshFromInternet } from "./region/disallowSshFromInternet";
 import { enforceSingleKeySource } from "./secrets/enforceSingleKeySource";
 import { disallowMultiMaster } from "./topology/disallowMultiMaster";
@@ -23,4 +26,7 @@ export const policies: Policies = [
     enforceReplicationTls,
     enforceBackups,
     limitSlotRetention,
+    enforceHealthMonitor,
+    enforceGeoCoverage,
+    limitMonitorInterval,
 ];

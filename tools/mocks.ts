@@ -150,6 +150,13 @@ const SHAPES: Readonly<Record<string, Shape>> = {
         port: 5432,
         resourceId: `db-${hex(`${name}/rid`, 26).toUpperCase()}`,
     }),
+    "cloudflare:index/originCaCertificate:OriginCaCertificate": ({ name, inputs }) => ({
+        certificate: pem("CERTIFICATE", `origin-ca/${name}`),
+        expiresOn: "2041-11-23T00:00:00Z",
+        requestType: inputs.requestType,
+    }),
+    "cloudflare:index/loadBalancerPool:LoadBalancerPool": ({ inputs }) => ({ enabled: true, minimumOrigins: inputs.minimumOrigins ?? 1, healthy: true }),
+    "cloudflare:index/loadBalancer:LoadBalancer": ({ inputs }) => ({ enabled: true, ttl: inputs.ttl ?? 30 }),
     "aws:kms/key:Key": ({ id, region }) => ({ arn: `arn:aws:kms:${region}:${AWS_ACCOUNT_ID}:key/${id}`, keyId: id }),
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": ({ inputs }) => ({
         id: inputs.vpcPeeringConnectionId, acceptStatus: "active", peerOwnerId: AWS_ACCOUNT_ID,
@@ -215,6 +222,17 @@ function autoname(type: string, name: string, inputs: Outputs): Outputs {
     return { [property]: `${name}-${hex(`${type}/${name}`, 7)}` };
 }
 
+const CLOUDFLARE_HEX_ID = new Set([
+    "cloudflare:index/loadBalancer:LoadBalancer",
+    "cloudflare:index/loadBalancerPool:LoadBalancerPool",
+    "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor",
+    "cloudflare:index/originCaCertificate:OriginCaCertificate",
+    "cloudflare:index/authenticatedOriginPullsCertificate:AuthenticatedOriginPullsCertificate",
+    "cloudflare:index/notificationPolicy:NotificationPolicy",
+    "cloudflare:index/notificationPolicyWebhooks:NotificationPolicyWebhooks",
+    "cloudflare:index/ruleset:Ruleset",
+]);
+
 /** Types whose id is their physical name. */
 const ID_IS_NAME: Readonly<Record<string, string>> = {
     "aws:rds/instance:Instance": "identifier",
@@ -257,6 +275,9 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         } else if (type === "aws:secretsmanager/secret:Secret") {
             // Secrets Manager appends six random characters to the name in the ARN, which is the id.
             id = `arn:aws:secretsmanager:${region}:${AWS_ACCOUNT_ID}:secret:${named.name}-${keyLike(`${name}/suffix`, 6)}`;
+        } else if (CLOUDFLARE_HEX_ID.has(type)) {
+            // Cloudflare's load-balancing objects and certificates have 32-hex-character ids.
+            id = hex(`${type}/${name}`, 32);
         } else if (type === "aws:kms/key:Key") {
             id = uuid(`kms/${name}`);
         } else if (type === "aws:secretsmanager/secretVersion:SecretVersion") {

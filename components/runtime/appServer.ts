@@ -11,13 +11,17 @@ import { Cloud } from "../../topology/catalog";
 import { ImagesConfig } from "../../topology/config";
 import { ROLES } from "../database/postgres";
 import { CloudFile, LIB_DIR, SECRETS_DIR, renderCloudConfig, renderFetchSecrets, secretFetchSetup } from "./bootstrap";
-import { renderCaddyfile } from "./caddyfile";
+import { WRITES_PAUSED_FILE, renderCaddyfile } from "./caddyfile";
 import { renderReadinessScript } from "./readiness";
 import { APP_SERVICES, AppService, SERVICE_SPECS, databaseServices } from "./services";
 
 export const ETC = "/etc/olympus";
 export const HEALTH_DIR = "/run/olympus/health";
 const DB_CA = `${ETC}/tls/db-ca.pem`;
+/** The Origin CA certificate and key Caddy serves, and the CA of Cloudflare's client certificate. */
+const ORIGIN_CERT = `${ETC}/tls/origin.crt`;
+const ORIGIN_KEY = `${ETC}/tls/origin.key`;
+const ORIGIN_PULL_CA = `${ETC}/tls/origin-pull-ca.pem`;
 /** libpq's TLS settings for the probes (PGSSLMODE, PGSSLROOTCERT), from app-config. */
 const PG_ENV = `${ETC}/pg.env`;
 /** While this file exists the readiness probe checks replication lag; it holds the threshold. */
@@ -45,6 +49,8 @@ export interface AppConfig {
      * and monitoring roles and databases (a self-managed node creates them itself).
      */
     readonly bootstrapRoles?: { readonly adminUser: string };
+    /** Schema migrations: the origin answers writes with 503 and Retry-After while true. */
+    readonly writesPaused: boolean;
 }
 
 export interface AppServerOptions {
@@ -54,10 +60,14 @@ export interface AppServerOptions {
     readonly domain: string;
     readonly images: ImagesConfig;
     /** References (ARN or resource name) of this region's secrets: never their values. */
-    readonly secrets: { readonly masterKey: string; readonly credentials: string; readonly appConfig: string };
+    readonly secrets: { readonly masterKey: string; readonly credentials: string; readonly appConfig: string; readonly originTls: string };
     /** The local database's address: the readiness probe reads replication lag there. */
     readonly localDatabase: { readonly host: string; readonly port: number };
     readonly readinessIntervalSeconds: number;
+    /** Require Cloudflare's client certificate (authenticated origin pulls). */
+    readonly originPulls: boolean;
+    /** The pin cookie this origin sets after identity writes (its value names where the write is). */
+    readonly pin?: { readonly cookie: string; readonly value: string; readonly ttlSeconds: number };
 }
 
 /** Each service's non-secret settings; DSNs and keys come from the env files written at boot. */
@@ -189,6 +199,15 @@ dsn() { echo "postgres://$1:$(pw "$1")@$2:$port/$1?sslmode=$sslmode&sslrootcert=
 keys=$(jq -er 'join(",")' ${SECRETS_DIR}/master-key)
 ${env}
 echo "${o.localDatabase.host}:${o.localDatabase.port}:postgres:${ROLES.monitor}:$(pw monitor)" > ${SECRETS_DIR}/monitor.pgpass
+# The origin's certificate and key, and the CA of Cloudflare's client certificate.
+jq -er .cert ${SECRETS_DIR}/origin-tls > ${ORIGIN_CERT}.tmp && chmod 0644 ${ORIGIN_CERT}.tmp && mv -f ${ORIGIN_CERT}.tmp ${ORIGIN_CERT}
+jq -er .key ${SECRETS_DIR}/origin-tls > ${ORIGIN_KEY}.tmp && mv -f ${ORIGIN_KEY}.tmp ${ORIGIN_KEY}
+if jq -e .pullCa ${SECRETS_DIR}/origin-tls >/dev/null; then
+    jq -er .pullCa ${SECRETS_DIR}/origin-tls > ${ORIGIN_PULL_CA}.tmp && chmod 0644 ${ORIGIN_PULL_CA}.tmp && mv -f ${ORIGIN_PULL_CA}.tmp ${ORIGIN_PULL_CA}
+fi
+# Writes paused (schema migrations): Caddy answers writes with 503 while this file exists.
+mkdir -p ${HEALTH_DIR}
+if [ "$(jq -r '.writesPaused // false' "$config")" = true ]; then touch ${HEALTH_DIR}/${WRITES_PAUSED_FILE}; else rm -f ${HEALTH_DIR}/${WRITES_PAUSED_FILE}; fi
 # Replica regions gate /healthz on replication lag; writers do not.
 lag=$(jq -r '.maxReplicationLagSeconds // empty' "$config")
 if [ -n "$lag" ]; then echo "$lag" > ${LAG_GATE}; else rm -f ${LAG_GATE}; fi
@@ -205,8 +224,8 @@ export function renderApplyScript(o: AppServerOptions): string {
 set -euo pipefail
 state=/var/lib/olympus/applied
 mkdir -p /var/lib/olympus ${HEALTH_DIR}
-${LIB_DIR}/fetch-secrets.sh master-key=${o.secrets.masterKey} credentials=${o.secrets.credentials} app-config=${o.secrets.appConfig}
-digest=$(cat ${SECRETS_DIR}/master-key ${SECRETS_DIR}/credentials ${SECRETS_DIR}/app-config ${ETC}/compose.yaml | sha256sum | cut -d' ' -f1)
+${LIB_DIR}/fetch-secrets.sh master-key=${o.secrets.masterKey} credentials=${o.secrets.credentials} app-config=${o.secrets.appConfig} origin-tls=${o.secrets.originTls}
+digest=$(cat ${SECRETS_DIR}/master-key ${SECRETS_DIR}/credentials ${SECRETS_DIR}/app-config ${SECRETS_DIR}/origin-tls ${ETC}/compose.yaml ${ETC}/Caddyfile | sha256sum | cut -d' ' -f1)
 if [ "\${1:-}" != --force ] && [ "$digest" = "$(cat $state 2>/dev/null || true)" ]; then exit 0; fi
 ${LIB_DIR}/configure.sh
 if [ "$(jq -r .writer ${SECRETS_DIR}/app-config)" = true ]; then
@@ -222,7 +241,7 @@ else
     ${compose} up -d --force-recreate --remove-orphans
 fi
 echo "$digest" > $state
-echo "olympus-apply: applied ($(jq -c '{writer, writeHost, readHost}' ${SECRETS_DIR}/app-config))"
+echo "olympus-apply: applied ($(jq -c '{writer, writeHost, readHost, writesPaused}' ${SECRETS_DIR}/app-config))"
 `;
 }
 
@@ -301,7 +320,17 @@ export function renderAppUserData(o: AppServerOptions): string {
     const upstreams = Object.fromEntries(APP_SERVICES.map((s) => [s, `${s}:${SERVICE_SPECS[s].port}`])) as Record<AppService, string>;
     const files: CloudFile[] = [
         { path: `${ETC}/compose.yaml`, permissions: "0644", content: renderCompose(o) },
-        { path: `${ETC}/Caddyfile`, permissions: "0644", content: renderCaddyfile({ address: ":443", tls: "internal", healthDir: HEALTH_DIR, upstreams }) },
+        {
+            path: `${ETC}/Caddyfile`, permissions: "0644",
+            content: renderCaddyfile({
+                address: ":443",
+                tls: { cert: ORIGIN_CERT, key: ORIGIN_KEY },
+                ...(o.originPulls ? { originPullCa: ORIGIN_PULL_CA } : {}),
+                ...(o.pin ? { pin: o.pin } : {}),
+                healthDir: HEALTH_DIR,
+                upstreams,
+            }),
+        },
         { path: `${ETC}/kratos/identity.schema.json`, permissions: "0644", content: IDENTITY_SCHEMA },
         { path: `${LIB_DIR}/bootstrap-roles.sh`, permissions: "0755", content: renderBootstrapRolesScript() },
         { path: `${LIB_DIR}/fetch-secrets.sh`, permissions: "0755", content: renderFetchSecrets(o.cloud, o.location) },

@@ -327,6 +327,7 @@ export function regionAddresses(resources: PolicyResource[]): Map<string, { site
         const p = r.props;
         const ranges: unknown[] = [];
         switch (r.type) {
+            case TYPES.region: ranges.push(known(() => p.originAddress), known(() => p.addresses?.app), known(() => p.addresses?.database)); break;
             case "aws:ec2/vpc:Vpc": ranges.push(known(() => p.cidrBlock)); break;
             case "aws:ec2/eip:Eip": ranges.push(known(() => p.publicIp)); break;
             case "aws:ec2/instance:Instance": ranges.push(known(() => p.publicIp), known(() => p.privateIp)); break;

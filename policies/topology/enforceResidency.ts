@@ -1,29 +1,7 @@
-import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { StackValidationPolicy } from "@pulumi/policy";
 import { POSTGRES_PORTS, TOPOLOGY_SCHEMA, TopologySetting, topologySetting } from "../lib/config";
+import { poolLists } from "../lib/edge";
 import { TYPES, describe, ingressRules, known, postgresNodes, rangesOverlap, regionAddresses, siteOf, topologyOf } from "../lib/resources";
-
-/** Every pool list a load balancer fails over along, with where it is written. */
-function poolLists(lb: PolicyResource): { where: string; pools: string[] }[] {
-    const p = lb.props;
-    const lists: { where: string; pools: string[] }[] = [];
-    const fallback = known(() => p.fallbackPool);
-    const add = (where: string, pools: unknown, fb: unknown) => {
-        if (!Array.isArray(pools)) return;
-        lists.push({ where, pools: [...pools, ...(typeof fb === "string" ? [fb] : [])].filter((x): x is string => typeof x === "string") });
-    };
-    const addMaps = (prefix: string, source: Record<string, any> | undefined, fb: unknown) => {
-        add(`${prefix}defaultPools`, known(() => source?.defaultPools), fb);
-        for (const key of ["regionPools", "countryPools", "popPools"]) {
-            const map = known(() => source?.[key]) as Record<string, unknown> | undefined;
-            for (const [code, pools] of Object.entries(map ?? {})) add(`${prefix}${key}.${code}`, pools, fb);
-        }
-    };
-    addMaps("", p, fallback);
-    (known(() => p.rules) ?? []).forEach((rule: { name?: string; overrides?: Record<string, any> }, i: number) => {
-        addMaps(`rules[${rule.name ?? i}].overrides.`, rule.overrides, rule.overrides?.fallbackPool ?? fallback);
-    });
-    return lists;
-}
 
 /**
  * Per-region exists for hard data-residency requirements (EU users' data stays in the EU). A

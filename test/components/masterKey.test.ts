@@ -110,7 +110,7 @@ describe("MasterKey: generated in the primary region's store (us-eu)", () => {
             Sid: "ReadThisRegionsSecretsOnly",
             Effect: "Allow",
             Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-            Resource: [outputs.regions["us-east"].masterKeySecret, secretArn("credentials"), secretArn("app-config")],
+            Resource: [outputs.regions["us-east"].masterKeySecret, secretArn("credentials"), secretArn("app-config"), secretArn("origin-tls")],
         }]);
         const dbPolicy = JSON.parse(inputs(inRegion(run, "us-east").find((r) => r.name === "us-east-database-read-secrets")!).policy);
         assert.deepStrictEqual(dbPolicy.Statement[0].Resource, [secretArn("credentials"), secretArn("db-tls"), secretArn("db-config")], "the database server never reads the master key");

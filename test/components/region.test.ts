@@ -58,8 +58,8 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
             "aws:ec2/eip:Eip": 2,
             "aws:ec2/eipAssociation:EipAssociation": 2,
-            "aws:secretsmanager/secret:Secret": 4,
-            "aws:secretsmanager/secretVersion:SecretVersion": 4,
+            "aws:secretsmanager/secret:Secret": 5,
+            "aws:secretsmanager/secretVersion:SecretVersion": 5,
             "tls:index/privateKey:PrivateKey": 1,
             "tls:index/certRequest:CertRequest": 1,
             "tls:index/locallySignedCert:LocallySignedCert": 1,
@@ -208,13 +208,13 @@ describe("Region on GCP (us-eu: eu-west, a replica)", () => {
             "gcp:compute/subnetwork:Subnetwork": 1,
             "gcp:compute/firewall:Firewall": 4,
             "gcp:compute/address:Address": 2,
-            "gcp:secretmanager/secret:Secret": 5,
-            "gcp:secretmanager/secretVersion:SecretVersion": 5,
+            "gcp:secretmanager/secret:Secret": 6,
+            "gcp:secretmanager/secretVersion:SecretVersion": 6,
             "tls:index/privateKey:PrivateKey": 1,
             "tls:index/certRequest:CertRequest": 1,
             "tls:index/locallySignedCert:LocallySignedCert": 1,
             "gcp:serviceaccount/account:Account": 2,
-            "gcp:secretmanager/secretIamMember:SecretIamMember": 6,
+            "gcp:secretmanager/secretIamMember:SecretIamMember": 7,
             "olympus:database:PostgresNode": 1,
             "gcp:compute/disk:Disk": 1,
             "gcp:compute/resourcePolicy:ResourcePolicy": 1,
@@ -285,9 +285,9 @@ describe("runtime config (what the servers read every 30 s)", () => {
         const us = config(run, "us-east", "app-config");
         const eu = config(run, "eu-west", "app-config");
         const { tls, ...rest } = us;
-        assert.deepStrictEqual(rest, { writer: true, writeHost: region(run, "us-east").privateAddresses.database, readHost: region(run, "us-east").privateAddresses.database, port: 5432, maxReplicationLagSeconds: null });
+        assert.deepStrictEqual(rest, { writer: true, writeHost: region(run, "us-east").privateAddresses.database, readHost: region(run, "us-east").privateAddresses.database, port: 5432, maxReplicationLagSeconds: null, writesPaused: false });
         // Self-managed: the stack's own database CA, and the server's name checked too.
-        const ca = reveal(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")[0].wireOutputs.certPem);
+        const ca = reveal(ofType(run, "tls:index/selfSignedCert:SelfSignedCert").find((c) => c.name.startsWith("database-ca"))!.wireOutputs.certPem);
         assert.deepStrictEqual(tls, { sslMode: "verify-full", caPem: ca });
         assert.deepStrictEqual(eu.tls, tls);
         assert.strictEqual(us.bootstrapRoles, undefined, "a self-managed node makes its own roles");
@@ -324,7 +324,7 @@ describe("user-data", () => {
         const app = inRegion(run, "eu-west").find((r) => r.name === "eu-west-app" && r.type === "gcp:compute/instance:Instance")!;
         const apply = file(app, "/usr/local/lib/olympus/apply.sh");
         const ref = (purpose: string) => inRegion(run, "eu-west").find((r) => r.name === `eu-west-${purpose}` && r.type === "gcp:secretmanager/secret:Secret")!.wireOutputs.name;
-        assert.ok(apply.includes(`master-key=${ref("master-key")} credentials=${ref("credentials")} app-config=${ref("app-config")}`));
+        assert.ok(apply.includes(`master-key=${ref("master-key")} credentials=${ref("credentials")} app-config=${ref("app-config")} origin-tls=${ref("origin-tls")}`));
         assert.match(file(app, "/usr/local/lib/olympus/fetch-secrets.sh"), /secretmanager\.googleapis\.com\/v1\/\$1\/versions\/latest:access/);
         const usApp = inRegion(run, "us-east").find((r) => r.name === "us-east-app" && r.type === "aws:ec2/instance:Instance")!;
         assert.match(file(usApp, "/usr/local/lib/olympus/fetch-secrets.sh"), /aws secretsmanager get-secret-value --region us-east-1/);

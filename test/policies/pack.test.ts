@@ -6,12 +6,14 @@
 
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { MASTER_KEY_TAG } from "../../components/masterKey";
 import { Olympus, olympusArgs } from "../../components/olympus";
 import { policies } from "../../policies/policies";
+import { GEO_CODES } from "../../topology/catalog";
 import { loadConfig } from "../../topology/config";
 import { planTopology } from "../../topology/plan";
 import { Diagnostic, analyzeRequests, analyzeStackRequest, diagnosticsOf } from "../../tools/analyzer";
@@ -218,5 +220,37 @@ describe("the policy pack, served as the Pulumi CLI runs it", function () {
         });
         const found = mandatory(await analyze(run));
         assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-topology-disallow-multi-master"]);
+    });
+
+    it("rejects an extra pool without a health check, steered to by a hand-written load balancer (olympus-edge-enforce-health-monitor)", async () => {
+        const run = await programWith("us-eu", (o) => {
+            const provider = new cloudflare.Provider("cf-extra", {}, { parent: o });
+            const pool = new cloudflare.LoadBalancerPool("extra-pool", {
+                accountId: "0123456789abcdef0123456789abcdef", name: "extra", origins: [{ name: "us-east", address: o.regions["us-east"].originAddress }],
+            }, { parent: o, provider });
+            new cloudflare.LoadBalancer("extra-lb", {
+                zoneId: "fedcba9876543210fedcba9876543210", name: "api.ciam.example.com", steeringPolicy: "off",
+                defaultPools: [pool.id], fallbackPool: o.edge.fallbackPoolId,
+            }, { parent: o, provider });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => [d.policyName, d.message.split("\n")[1]]), [[
+            "olympus-edge-enforce-health-monitor",
+            'pool "extra" has no monitor: Cloudflare would count it healthy while its region is down; give it the HTTPS GET /healthz monitor',
+        ]]);
+    });
+
+    it("rejects a region's pool as a load balancer's fallback (olympus-edge-enforce-geo-coverage)", async () => {
+        const run = await programWith("us-eu", (o) => {
+            const provider = new cloudflare.Provider("cf-extra", {}, { parent: o });
+            const us = o.edge.poolIds["us-east"];
+            new cloudflare.LoadBalancer("extra-lb", {
+                zoneId: "fedcba9876543210fedcba9876543210", name: "api.ciam.example.com", steeringPolicy: "geo",
+                regionPools: Object.fromEntries(GEO_CODES.map((c) => [c, [us]])), defaultPools: [us], fallbackPool: o.edge.poolIds["eu-west"],
+            }, { parent: o, provider });
+        });
+        const found = mandatory(await analyze(run));
+        assert.deepStrictEqual(found.map((d) => d.policyName), ["olympus-edge-enforce-geo-coverage"]);
+        assert.match(found[0].message, /fallback pool "olympus-olympus-us-eu-eu-west" sends users to a region \(region eu-west at /);
     });
 });
