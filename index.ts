@@ -44,6 +44,13 @@ export = async () => {
             masterKeySecret: olympus.regions[r.name].masterKeySecret,
             serverIdentity: olympus.regions[r.name].serverIdentity,
         }])),
+        edge: {
+            loadBalancer: plan.domain,
+            loadBalancerId: olympus.edge.loadBalancerId,
+            poolIds: olympus.edge.poolIds,
+            fallback: olympus.edge.maintenanceHost,
+            pinOrder: plan.pinOrder,
+        },
         masterKey: {
             source: olympus.masterKey.source,
             store: olympus.masterKey.store,
