@@ -16,6 +16,8 @@ export const CREDENTIAL_NAMES = ["replicator", "rewind", "monitor", "admin", ...
 export interface CredentialsArgs {
     /** Kratos' mail courier URL; it usually holds a password. */
     readonly smtpUrl: pulumi.Input<string>;
+    /** Where token revocations are published (NATS or Redis), when introspection caches are invalidated. */
+    readonly cacheInvalidationUrl?: pulumi.Input<string>;
 }
 
 /** Give it a random provider through `opts.providers`. */
@@ -30,8 +32,12 @@ export class Credentials extends pulumi.ComponentResource {
         super("olympus:index:Credentials", name, {}, opts);
         // Letters and digits only: the passwords go into URLs (DSNs) and passfiles unescaped.
         const passwords = CREDENTIAL_NAMES.map((role) => new random.RandomPassword(`${name}-${role}`, { length: 32, special: false }, { parent: this }));
-        this.bundle = pulumi.secret(pulumi.all([pulumi.all(passwords.map((p) => p.result)), args.smtpUrl]).apply(([values, smtpUrl]) =>
-            JSON.stringify({ ...Object.fromEntries(CREDENTIAL_NAMES.map((n, i) => [n, values[i]])), smtpUrl })));
+        this.bundle = pulumi.secret(pulumi.all([pulumi.all(passwords.map((p) => p.result)), args.smtpUrl, args.cacheInvalidationUrl])
+            .apply(([values, smtpUrl, cacheInvalidationUrl]) => JSON.stringify({
+                ...Object.fromEntries(CREDENTIAL_NAMES.map((n, i) => [n, values[i]])),
+                smtpUrl,
+                ...(cacheInvalidationUrl ? { cacheInvalidationUrl } : {}),
+            })));
         this.registerOutputs({ bundle: this.bundle });
     }
 }

@@ -8,7 +8,8 @@
 // Edge (made after the regions): one monitor (HTTPS GET /healthz with the domain as Host), one pool
 // per region checked from near the region, the maintenance fallback pool, and the load balancer
 // steering each Cloudflare region code through the plan's pool list (never recomputed here); the
-// pin rule; SSL Full (strict); cache rules; and a notification policy for pool health changes.
+// pin rule; SSL Full (strict); cache rules; the global view (every region's /healthz checked from
+// three continents); and notification policies for pool and global health changes.
 
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
@@ -108,6 +109,9 @@ export interface EdgeArgs {
     readonly origins: readonly EdgeOrigin[];
 }
 
+/** Where the global health checks run from: three continents. */
+export const GLOBAL_CHECK_REGIONS = ["WNAM", "WEU", "SEAS"] as const;
+
 /** Cloudflare names: letters, digits, '-' and '_' only (pools and workers are account-wide: keep the stack in them). */
 const safe = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
 
@@ -131,6 +135,8 @@ export class Edge extends pulumi.ComponentResource {
     readonly poolIds: Readonly<Record<string, pulumi.Output<string>>>;
     readonly fallbackPoolId: pulumi.Output<string>;
     readonly maintenanceHost: string;
+    /** The global /healthz check of each region (none on the free plan). */
+    readonly healthCheckIds: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("olympus:index:Edge", name, { plan: args.plan, edge: args.edge }, opts);
@@ -275,12 +281,39 @@ export class Edge extends pulumi.ComponentResource {
             ],
         }, c);
 
+        // The global view: every region's /healthz checked from three continents (Cloudflare's
+        // standalone health checks, Pro and above), beside the pools' checks from near each region.
+        const healthChecks: Record<string, pulumi.Output<string>> = {};
+        if (edge.plan !== "free") {
+            for (const origin of args.origins) {
+                const check = new cloudflare.Healthcheck(`${name}-${origin.name}-global`, {
+                    zoneId: edge.zoneId,
+                    name: `${prefix}-${safe(origin.name)}-healthz`,
+                    description: `Olympus ${domain}: region ${origin.name}'s /healthz from ${GLOBAL_CHECK_REGIONS.join(", ")}`,
+                    address: origin.address,
+                    type: "HTTPS",
+                    checkRegions: [...GLOBAL_CHECK_REGIONS],
+                    interval: 60,
+                    timeout: 5,
+                    retries: 2,
+                    consecutiveFails: 2,
+                    consecutiveSuccesses: 2,
+                    httpConfig: { method: "GET", path: "/healthz", port: 443, expectedCodes: ["200"], header: { Host: [domain] }, followRedirects: false, allowInsecure: false },
+                }, c);
+                healthChecks[origin.name] = check.id;
+            }
+        }
+
         // Pool health changes, to the configured email and webhook.
         const n = edge.notifications;
         if (n.email || n.webhookUrl) {
             const webhook = n.webhookUrl ? new cloudflare.NotificationPolicyWebhooks(`${name}-health`, {
                 accountId, name: `${prefix}-pool-health`, url: n.webhookUrl,
             }, c) : undefined;
+            const mechanisms = {
+                ...(n.email ? { emails: [{ id: n.email }] } : {}),
+                ...(webhook ? { webhooks: [{ id: webhook.id }] } : {}),
+            };
             new cloudflare.NotificationPolicy(`${name}-health`, {
                 accountId,
                 name: `${prefix}: Olympus region health`,
@@ -288,17 +321,26 @@ export class Edge extends pulumi.ComponentResource {
                 alertType: "load_balancing_health_alert",
                 enabled: true,
                 filters: { poolIds: Object.values(poolIds), newHealths: ["Unhealthy", "Healthy"] },
-                mechanisms: {
-                    ...(n.email ? { emails: [{ id: n.email }] } : {}),
-                    ...(webhook ? { webhooks: [{ id: webhook.id }] } : {}),
-                },
+                mechanisms,
             }, c);
+            if (Object.keys(healthChecks).length > 0) {
+                new cloudflare.NotificationPolicy(`${name}-global-health`, {
+                    accountId,
+                    name: `${prefix}: Olympus /healthz from around the world`,
+                    description: `A region of ${domain} failed, or passed again, its global health check`,
+                    alertType: "health_check_status_notification",
+                    enabled: true,
+                    filters: { healthCheckIds: Object.values(healthChecks), statuses: ["Unhealthy", "Healthy"] },
+                    mechanisms,
+                }, c);
+            }
         }
 
         this.loadBalancerId = lb.id;
         this.monitorId = monitor.id;
         this.poolIds = poolIds;
         this.fallbackPoolId = fallback.id;
+        this.healthCheckIds = healthChecks;
         this.registerOutputs({ loadBalancerId: this.loadBalancerId, monitorId: this.monitorId, poolIds: this.poolIds, fallbackPoolId: this.fallbackPoolId });
     }
 }

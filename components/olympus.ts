@@ -30,6 +30,8 @@ export interface OlympusArgs {
     readonly settings: RegionSettings;
     /** Kratos' SMTP URL. Pass it as a secret: it usually holds a password. */
     readonly smtpUrl: pulumi.Input<string>;
+    /** The introspection cache's invalidation channel (NATS or Redis URL), a secret; none for the TTL alone. */
+    readonly cacheInvalidationUrl?: pulumi.Input<string>;
     /** The GCP project for every GCP region (and a GCP key store). Required when one is used. */
     readonly gcpProject?: string;
     /** The Cloudflare API token; without it the provider reads CLOUDFLARE_API_TOKEN. */
@@ -51,10 +53,16 @@ export function olympusArgs(config: OlympusConfig, plan: Plan): OlympusArgs {
             servers: config.servers,
             images: config.images,
             readiness: config.readiness,
+            ...(config.monitoring.alertEmail ? { alertEmail: config.monitoring.alertEmail } : {}),
+            cache: {
+                introspectionTtlSeconds: config.cache.introspectionTtlSeconds,
+                invalidation: !config.cache.invalidationUrl ? null : /^rediss?:/.test(config.cache.invalidationUrl) ? "redis" : "nats",
+            },
             edge: { authenticatedOriginPulls: config.edge.authenticatedOriginPulls, pin: config.edge.pin, writesPaused: config.edge.writesPaused },
         },
         edge: config.edge,
         smtpUrl: pulumi.secret(config.smtpUrl),
+        ...(config.cache.invalidationUrl ? { cacheInvalidationUrl: pulumi.secret(config.cache.invalidationUrl) } : {}),
         gcpProject: config.gcp?.project,
     };
 }
@@ -84,7 +92,10 @@ export class Olympus extends pulumi.ComponentResource {
             config: args.masterKey,
             awsRegionLocations: plan.regions.filter((r) => r.cloud === "aws").map((r) => r.location),
         }, { parent: this, providers: [provider(args.masterKey), randomProvider] });
-        const credentials = new Credentials("credentials", { smtpUrl: pulumi.secret(args.smtpUrl) }, { parent: this, providers: [randomProvider] });
+        const credentials = new Credentials("credentials", {
+            smtpUrl: pulumi.secret(args.smtpUrl),
+            ...(args.cacheInvalidationUrl ? { cacheInvalidationUrl: pulumi.secret(args.cacheInvalidationUrl) } : {}),
+        }, { parent: this, providers: [randomProvider] });
         const originTls = new OriginTls("origin-tls", { domain: plan.domain, edge: args.edge }, { parent: this, providers: [tlsProvider, cloudflareProvider] });
         // Self-managed nodes get certificates from the stack's own CA; RDS and Cloud SQL bring their own.
         const databaseCa = args.settings.databaseMode === "self-managed"

@@ -37,6 +37,10 @@ export interface RegionSettings {
     readonly servers: ServersConfig;
     readonly images: ImagesConfig;
     readonly readiness: ReadinessConfig;
+    /** The introspection cache: its TTL, and which pub/sub carries invalidations (never the URL: it is a secret). */
+    readonly cache: { readonly introspectionTtlSeconds: number; readonly invalidation: "nats" | "redis" | null };
+    /** Where the region's alerts are mailed. */
+    readonly alertEmail?: string;
     /** What the origins do for the edge: origin pulls, the pin cookie, writes paused. */
     readonly edge: Pick<EdgeConfig, "authenticatedOriginPulls" | "pin" | "writesPaused">;
 }
@@ -109,6 +113,8 @@ export class Region extends pulumi.ComponentResource {
     readonly masterKeySecret: pulumi.Output<string>;
     /** What this region's app server runs as: an IAM role ARN (AWS) or a service account email (GCP). */
     readonly serverIdentity: pulumi.Output<string>;
+    /** How long introspection answers are cached here, and how revocations reach the cache. */
+    readonly introspectionCache: RegionSettings["cache"];
     /** The self-managed database node (undefined with a managed database). */
     readonly database?: PostgresNode;
     /** The managed database (undefined with a self-managed one). */
@@ -178,10 +184,11 @@ export class Region extends pulumi.ComponentResource {
                 secrets: { masterKey, credentials, appConfig: appConfigRef, originTls },
                 localDatabase: { host: readHost, port: POSTGRES_PORT },
                 readinessIntervalSeconds: settings.readiness.checkIntervalSeconds,
+                cache: { introspectionTtlSeconds: settings.cache.introspectionTtlSeconds },
                 originPulls: settings.edge.authenticatedOriginPulls,
                 ...(settings.edge.pin.enabled ? { pin: { cookie: settings.edge.pin.cookie, value: region.pinValue, ttlSeconds: settings.edge.pin.ttlSeconds } } : {}),
             }));
-        platform.server(name, region, {
+        const appServer = platform.server(name, region, {
             role: "app",
             size: settings.servers.app,
             userData: appUserData,
@@ -190,6 +197,15 @@ export class Region extends pulumi.ComponentResource {
             firewalls: this.firewalls,
             address: appAddress,
             privateIp: region.privateAddresses.app,
+        }, this);
+
+        platform.monitoring(name, region, {
+            appServer,
+            databaseServer: this.database?.serverId,
+            managedDatabase: this.managedDatabase?.metricsId,
+            replica: !writer,
+            maxLagSeconds: settings.readiness.maxReplicationLagSeconds,
+            alertEmail: settings.alertEmail,
         }, this);
 
         this.regionName = region.name;
@@ -208,6 +224,7 @@ export class Region extends pulumi.ComponentResource {
         this.addresses = { app: appAddress.ip, database: dbAddress?.ip };
         this.masterKeySecret = masterKeySecret;
         this.serverIdentity = appIdentity.id;
+        this.introspectionCache = settings.cache;
         this.registerOutputs({
             regionName: this.regionName,
             cloud: this.cloud,
@@ -224,6 +241,7 @@ export class Region extends pulumi.ComponentResource {
             addresses: this.addresses,
             masterKeySecret: this.masterKeySecret,
             serverIdentity: this.serverIdentity,
+            introspectionCache: this.introspectionCache,
             database: this.database,
         });
     }

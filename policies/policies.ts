@@ -5,6 +5,7 @@ import { disallowPublicAccess } from "./database/disallowPublicAccess";
 import { enforceBackups } from "./database/enforceBackups";
 import { enforceReplicationTls } from "./database/enforceReplicationTls";
 import { limitSlotRetention } from "./database/limitSlotRetention";
+import { limitIntrospectionTtl } from "./cache/limitIntrospectionTtl";
 import { enforceGeoCoverage } from "./edge/enforceGeoCoverage";
 import { enforceHealthMonitor } from "./edge/enforceHealthMonitor";
 import { limitMonitorInterval } from "./edge/limitMonitorInterval";
@@ -29,4 +30,5 @@ export const policies: Policies = [
     enforceHealthMonitor,
     enforceGeoCoverage,
     limitMonitorInterval,
+    limitIntrospectionTtl,
 ];

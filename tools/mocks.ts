@@ -157,6 +157,7 @@ const SHAPES: Readonly<Record<string, Shape>> = {
     }),
     "cloudflare:index/loadBalancerPool:LoadBalancerPool": ({ inputs }) => ({ enabled: true, minimumOrigins: inputs.minimumOrigins ?? 1, healthy: true }),
     "cloudflare:index/loadBalancer:LoadBalancer": ({ inputs }) => ({ enabled: true, ttl: inputs.ttl ?? 30 }),
+    "aws:sns/topic:Topic": ({ inputs, region, name }) => ({ arn: `arn:aws:sns:${region}:${AWS_ACCOUNT_ID}:${inputs.name ?? name}` }),
     "aws:kms/key:Key": ({ id, region }) => ({ arn: `arn:aws:kms:${region}:${AWS_ACCOUNT_ID}:key/${id}`, keyId: id }),
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": ({ inputs }) => ({
         id: inputs.vpcPeeringConnectionId, acceptStatus: "active", peerOwnerId: AWS_ACCOUNT_ID,
@@ -231,6 +232,7 @@ const CLOUDFLARE_HEX_ID = new Set([
     "cloudflare:index/notificationPolicy:NotificationPolicy",
     "cloudflare:index/notificationPolicyWebhooks:NotificationPolicyWebhooks",
     "cloudflare:index/ruleset:Ruleset",
+    "cloudflare:index/healthcheck:Healthcheck",
 ]);
 
 /** Types whose id is their physical name. */
@@ -343,6 +345,8 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
                 const region = args.inputs.region ?? provider?.region;
                 return { id: `projects/${provider?.project}/regions/${region}`, names: ["b", "c", "d"].map((z) => `${region}-${z}`) };
             }
+            case "gcp:organizations/getClientConfig:getClientConfig":
+                return { id: "offline", project: provider?.project, region: provider?.region ?? "", zone: "", accessToken: "offline-token" };
             default: {
                 const problem = `the offline engine has no answer for the provider call ${args.token}; add one to tools/mocks.ts`;
                 this.unanswered.push(problem);

@@ -183,6 +183,24 @@ export interface ReadinessConfig {
     readonly checkIntervalSeconds: number;
 }
 
+/**
+ * Caching OAuth2 token introspection results: a revoked token stays valid wherever a cached
+ * answer lives, so either the cache is short (the bounded staleness of the multi-region guide) or
+ * revocations are published to every region (pub/sub invalidation).
+ */
+export interface CacheConfig {
+    /** Seconds an introspection result may be cached. Default 60; at most 60 without invalidation. */
+    readonly introspectionTtlSeconds: number;
+    /** A NATS or Redis URL revocations are published on (a secret: it may hold a password). */
+    readonly invalidationUrl?: string;
+}
+
+/** Dashboards and alerts in each region's cloud. */
+export interface MonitoringConfig {
+    /** Where alerts (a region unhealthy, replication lag above the limit) are mailed. */
+    readonly alertEmail?: string;
+}
+
 export interface GcpConfig {
     /** The GCP project every GCP region deploys into. Required when any region is on GCP. */
     readonly project: string;
@@ -201,6 +219,8 @@ export interface OlympusConfig {
     readonly readiness: ReadinessConfig;
     /** Kratos' mail courier (smtp:// or smtps://). Treated as a secret: it usually holds a password. */
     readonly smtpUrl: string;
+    readonly cache: CacheConfig;
+    readonly monitoring: MonitoringConfig;
     readonly gcp?: GcpConfig;
 }
 
@@ -215,7 +235,7 @@ export class ConfigError extends Error {
 
 /** The top-level keys of the `olympus` namespace, with what each holds (also used in messages). */
 export const TOP_LEVEL_KEYS = [
-    "domain", "topology", "regions", "database", "edge", "masterKey", "servers", "images", "readiness", "smtpUrl", "gcp",
+    "domain", "topology", "regions", "database", "edge", "masterKey", "servers", "images", "readiness", "smtpUrl", "cache", "monitoring", "gcp",
 ] as const;
 
 const MULTI_MASTER = /^(multi[-_ ]?(master|primary|writer|leader)|active[-_ ]?active|master[-_ ]?master|bdr|option[-_ ]?c)$/i;
@@ -291,12 +311,14 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, earlier: rea
     const readiness = parseReadiness(c, raw.readiness);
     const edge = parseEdge(c, raw.edge, topology, regions, readiness);
     const smtpUrl = parseSmtpUrl(c, raw.smtpUrl);
+    const cache = parseCache(c, raw.cache);
+    const monitoring = parseMonitoring(c, raw.monitoring);
     const gcp = parseGcp(c, raw.gcp, regions, masterKey);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
     return {
         domain: domain!, topology: topology!, regions, database: database!, edge: edge!, masterKey: masterKey!,
-        servers: servers!, images: images!, readiness: readiness!, smtpUrl: smtpUrl!, gcp,
+        servers: servers!, images: images!, readiness: readiness!, smtpUrl: smtpUrl!, cache: cache!, monitoring: monitoring!, gcp,
     };
 }
 
@@ -797,6 +819,45 @@ function parseSmtpUrl(c: Checker, value: unknown): string | undefined {
         return undefined;
     }
     return url;
+}
+
+const CACHE_KEYS = ["introspectionTtlSeconds", "invalidationUrl"] as const;
+const INVALIDATION_SCHEMES = ["nats:", "tls:", "redis:", "rediss:"];
+
+function parseCache(c: Checker, value: unknown): CacheConfig | undefined {
+    const path = `${NAMESPACE}:cache`;
+    const v = value === undefined ? {} : c.map(path, value, CACHE_KEYS);
+    if (!v) return undefined;
+    const url = c.string(`${path}.invalidationUrl`, v.invalidationUrl, {});
+    let urlOk = url === undefined;
+    if (url !== undefined) {
+        try {
+            const u = new URL(url);
+            urlOk = INVALIDATION_SCHEMES.includes(u.protocol) && u.hostname !== "";
+        } catch { /* reported below */ }
+        if (!urlOk) {
+            c.fail(`${path}.invalidationUrl`, "is not a NATS or Redis URL with a host",
+                "use nats://host:4222, tls://host:4222, redis://host:6379 or rediss://host:6380 (set it with --secret when it holds a password)");
+        }
+    }
+    // Without invalidation, a revoked token is accepted for up to the TTL in every region: keep it at a minute.
+    const ttl = c.integer(`${path}.introspectionTtlSeconds`, v.introspectionTtlSeconds ?? 60, url === undefined
+        ? { min: 1, max: 60, why: "(without invalidationUrl a revoked token stays valid for up to the TTL; set invalidationUrl to allow longer)" }
+        : { min: 1, max: 3600 });
+    if (ttl === undefined || !urlOk) return undefined;
+    return { introspectionTtlSeconds: ttl, ...(url ? { invalidationUrl: url } : {}) };
+}
+
+function parseMonitoring(c: Checker, value: unknown): MonitoringConfig | undefined {
+    const path = `${NAMESPACE}:monitoring`;
+    const v = value === undefined ? {} : c.map(path, value, ["alertEmail"] as const);
+    if (!v) return undefined;
+    const email = c.string(`${path}.alertEmail`, v.alertEmail, {});
+    if (email !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+        c.fail(`${path}.alertEmail`, `"${email}" is not an email address`, "use e.g. oncall@example.com");
+        return undefined;
+    }
+    return email ? { alertEmail: email } : {};
 }
 
 const GCP_KEYS = ["project"] as const;

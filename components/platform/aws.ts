@@ -5,8 +5,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
+import { CLOUDWATCH_NAMESPACE, METRICS } from "../runtime/metrics";
 import {
-    Firewalls, ManagedDatabase, ManagedDatabaseSpec, PeerNetwork, PeeringRequest, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
+    Firewalls, ManagedDatabase, ManagedDatabaseSpec, MonitoringSpec, PeerNetwork, PeeringRequest, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
 } from "./types";
 
 const tagsFor = (name: string, region: PlannedRegion, suffix: string) => ({ Name: `${name}-${suffix}`, "olympus-region": region.name });
@@ -113,6 +114,22 @@ function serverIdentity(name: string, region: PlannedRegion, role: ServerRole, s
             }],
         })),
     }, opts);
+    if (role === "app") {
+        // The metrics publisher: its own namespace only.
+        new aws.iam.RolePolicy(`${name}-${role}-put-metrics`, {
+            role: iamRole.id,
+            policy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Sid: "PublishOlympusMetricsOnly",
+                    Effect: "Allow",
+                    Action: "cloudwatch:PutMetricData",
+                    Resource: "*",
+                    Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_NAMESPACE } },
+                }],
+            }),
+        }, opts);
+    }
     // Session Manager instead of SSH: no port 22 anywhere.
     new aws.iam.RolePolicyAttachment(`${name}-${role}-ssm`, {
         role: iamRole.name,
@@ -287,6 +304,7 @@ function managedDatabase(name: string, region: PlannedRegion, spec: ManagedDatab
         }, opts);
     return {
         id: instance.arn,
+        metricsId: instance.identifier,
         host: instance.address,
         adminUser: "olympus_admin",
         tls: pulumi.output({ sslMode: "verify-full" as const, caUrl: `https://truststore.pki.rds.amazonaws.com/${region.location}/${region.location}-bundle.pem` }),
@@ -332,6 +350,66 @@ function routeThroughPeering(name: string, region: PlannedRegion, net: RegionNet
     }, { parent }));
 }
 
+/**
+ * A CloudWatch dashboard for the region (health, replication lag, database connections, load) and
+ * two alarms: the region unhealthy (or silent) for three minutes, and (replica regions) the lag
+ * above the readiness limit (or not streaming) for three minutes; mailed through SNS when an
+ * address is configured.
+ */
+function monitoring(name: string, region: PlannedRegion, spec: MonitoringSpec, parent: pulumi.Resource): void {
+    const opts = { parent };
+    const dims = { Region: region.name };
+    const topic = spec.alertEmail ? new aws.sns.Topic(`${name}-alerts`, { tags: tagsFor(name, region, "alerts") }, opts) : undefined;
+    if (topic) new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: spec.alertEmail! }, opts);
+    const actions = topic ? { alarmActions: [topic.arn], okActions: [topic.arn] } : {};
+    new aws.cloudwatch.MetricAlarm(`${name}-unhealthy`, {
+        alarmDescription: `Olympus region ${region.name} is not ready (its /healthz answers 503), or its server stopped reporting`,
+        namespace: CLOUDWATCH_NAMESPACE, metricName: METRICS.ready.aws, dimensions: dims,
+        statistic: "Minimum", period: 60, evaluationPeriods: 3, threshold: 1, comparisonOperator: "LessThanThreshold",
+        treatMissingData: "breaching",
+        ...actions,
+        tags: tagsFor(name, region, "unhealthy"),
+    }, opts);
+    if (spec.replica) {
+        new aws.cloudwatch.MetricAlarm(`${name}-replication-lag`, {
+            alarmDescription: `Olympus region ${region.name}'s replica is more than ${spec.maxLagSeconds} s behind the primary, or not streaming`,
+            namespace: CLOUDWATCH_NAMESPACE, metricName: METRICS.lag.aws, dimensions: dims,
+            statistic: "Maximum", period: 60, evaluationPeriods: 3, threshold: spec.maxLagSeconds, comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "breaching",
+            ...actions,
+            tags: tagsFor(name, region, "replication-lag"),
+        }, opts);
+    }
+    const olympus = (metric: string, stat: string) => [CLOUDWATCH_NAMESPACE, metric, "Region", region.name, { stat }];
+    const widget = (i: number, title: string, metrics: unknown[], extra: Record<string, unknown> = {}) => ({
+        type: "metric", x: (i % 2) * 12, y: Math.floor(i / 2) * 6, width: 12, height: 6,
+        properties: { title, metrics, region: region.location, period: 60, view: "timeSeries", stacked: false, ...extra },
+    });
+    new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
+        dashboardName: `olympus-${pulumi.getStack()}-${region.name}`.replace(/[^A-Za-z0-9_-]/g, "-"),
+        dashboardBody: pulumi.all([spec.appServer, spec.databaseServer ?? pulumi.output(undefined), spec.managedDatabase ?? pulumi.output(undefined)])
+            .apply(([app, db, managed]) => JSON.stringify({
+                widgets: [
+                    widget(0, `${region.name}: ready (1) or not (0), as /healthz answers`, [olympus(METRICS.ready.aws, "Minimum")],
+                        { yAxis: { left: { min: 0, max: 1 } } }),
+                    widget(1, `${region.name}: replication lag (s)`, [
+                        olympus(METRICS.lag.aws, "Maximum"),
+                        ...(managed && spec.replica ? [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", managed, { stat: "Maximum" }]] : []),
+                    ], { annotations: { horizontal: [{ label: "readiness limit", value: spec.maxLagSeconds }] } }),
+                    widget(2, `${region.name}: database connections`, [
+                        olympus(METRICS.connections.aws, "Maximum"),
+                        ...(managed ? [["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", managed, { stat: "Maximum" }]] : []),
+                    ]),
+                    widget(3, `${region.name}: load (CPU %)`, [
+                        ["AWS/EC2", "CPUUtilization", "InstanceId", app, { stat: "Average", label: "app server" }],
+                        ...(db ? [["AWS/EC2", "CPUUtilization", "InstanceId", db, { stat: "Average", label: "database server" }]] : []),
+                        ...(managed ? [["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", managed, { stat: "Average", label: "RDS" }]] : []),
+                    ]),
+                ],
+            })),
+    }, opts);
+}
+
 function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNetwork, fw: Firewalls,
     peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void {
     for (const peer of peers) {
@@ -348,5 +426,5 @@ function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNet
 
 export const awsPlatform: Platform = {
     network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase,
-    requestPeering, acceptPeering, routeThroughPeering, admitDatabasePeers,
+    requestPeering, acceptPeering, routeThroughPeering, monitoring, admitDatabasePeers,
 };

@@ -5,8 +5,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
 import { DATA_DEVICE_NAME } from "../runtime/databaseServer";
+import { GCP_METRIC_PREFIX, METRICS } from "../runtime/metrics";
 import {
-    Firewalls, ManagedDatabase, ManagedDatabaseSpec, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
+    Firewalls, ManagedDatabase, ManagedDatabaseSpec, MonitoringSpec, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
 } from "./types";
 
 /** Google's IAP TCP forwarding range: the only source SSH is admitted from (no SSH from the internet). */
@@ -77,6 +78,14 @@ function serverIdentity(name: string, region: PlannedRegion, role: ServerRole, s
         accountId: accountId(region.name, role),
         displayName: `Olympus ${role} server of ${region.name}`,
     }, opts);
+    if (role === "app") {
+        // The metrics publisher writes time series (it cannot read them, or anything else).
+        new gcp.projects.IAMMember(`${name}-${role}-metric-writer`, {
+            project: gcp.organizations.getClientConfigOutput(opts).project,
+            role: "roles/monitoring.metricWriter",
+            member: account.member,
+        }, opts);
+    }
     // Read access on each secret, not on the project: the servers can read this region's copies only.
     for (const [purpose, secret] of Object.entries(secrets)) {
         new gcp.secretmanager.SecretIamMember(`${name}-${role}-read-${purpose}`, {
@@ -227,11 +236,88 @@ function managedDatabase(name: string, region: PlannedRegion, spec: ManagedDatab
     }, { parent, dependsOn: shared.sqlPeering ? [shared.sqlPeering] : [] });
     return {
         id: instance.name,
+        metricsId: pulumi.interpolate`${instance.project}:${instance.name}`,
         host: instance.privateIpAddress,
         adminUser: "postgres",
         // Cloud SQL's server certificates do not name the private address: verify the CA, not the name.
         tls: instance.serverCaCerts.apply((certs) => ({ sslMode: "verify-ca" as const, caPem: certs[0]?.cert ?? "" })),
     };
+}
+
+/**
+ * A Cloud Monitoring dashboard for the region (health, replication lag, database connections,
+ * load) and two alert policies: the region unhealthy or silent, and (replica regions) the lag
+ * above the readiness limit or not reported; mailed when an address is configured.
+ */
+function monitoring(name: string, region: PlannedRegion, spec: MonitoringSpec, parent: pulumi.Resource): void {
+    const opts = { parent };
+    const custom = (metric: string) => `metric.type="${GCP_METRIC_PREFIX}/${metric}" AND resource.type="gce_instance" AND metric.label.region="${region.name}"`;
+    const channel = spec.alertEmail ? new gcp.monitoring.NotificationChannel(`${name}-alerts-email`, {
+        displayName: `Olympus ${region.name} alerts`, type: "email", labels: { email_address: spec.alertEmail },
+    }, opts) : undefined;
+    const alert = (suffix: string, displayName: string, metric: string, comparison: string, threshold: number, aligner: string, doc: string) =>
+        new gcp.monitoring.AlertPolicy(`${name}-${suffix}`, {
+            displayName,
+            combiner: "OR",
+            conditions: [
+                {
+                    displayName: `${displayName} (for 3 minutes)`,
+                    conditionThreshold: {
+                        filter: custom(metric), comparison, thresholdValue: threshold, duration: "180s",
+                        aggregations: [{ alignmentPeriod: "60s", perSeriesAligner: aligner }],
+                    },
+                },
+                {
+                    displayName: `${region.name} stopped reporting ${metric}`,
+                    conditionAbsent: { filter: custom(metric), duration: "300s", aggregations: [{ alignmentPeriod: "60s", perSeriesAligner: aligner }] },
+                },
+            ],
+            documentation: { content: doc, mimeType: "text/markdown" },
+            notificationChannels: channel ? [channel.id] : [],
+            userLabels: { "olympus-region": region.name },
+        }, opts);
+    alert("unhealthy", `Olympus ${region.name} unhealthy`, METRICS.ready.gcp, "COMPARISON_LT", 1, "ALIGN_MIN",
+        `Olympus region ${region.name} is not ready (its /healthz answers 503), or its server stopped reporting.`);
+    if (spec.replica) {
+        alert("replication-lag", `Olympus ${region.name} replication lag`, METRICS.lag.gcp, "COMPARISON_GT", spec.maxLagSeconds, "ALIGN_MAX",
+            `Olympus region ${region.name}'s replica is more than ${spec.maxLagSeconds} s behind the primary, or not streaming.`);
+    }
+    const chart = (title: string, series: { filter: string; aligner: string; label: string }[], threshold?: number) => ({
+        title,
+        xyChart: {
+            dataSets: series.map((x) => ({
+                plotType: "LINE", legendTemplate: x.label,
+                timeSeriesQuery: { timeSeriesFilter: { filter: x.filter, aggregation: { alignmentPeriod: "60s", perSeriesAligner: x.aligner } } },
+            })),
+            ...(threshold !== undefined ? { thresholds: [{ value: threshold, label: "readiness limit" }] } : {}),
+        },
+    });
+    const instanceName = (id: string) => id.split("/").pop() ?? id;
+    new gcp.monitoring.Dashboard(`${name}-dashboard`, {
+        dashboardJson: pulumi.all([spec.appServer, spec.databaseServer ?? pulumi.output(undefined), spec.managedDatabase ?? pulumi.output(undefined)])
+            .apply(([app, db, managed]) => JSON.stringify({
+                displayName: `Olympus ${pulumi.getStack()}: ${region.name}`,
+                mosaicLayout: {
+                    columns: 12,
+                    tiles: [
+                        chart(`${region.name}: ready (1) or not (0), as /healthz answers`, [{ filter: custom(METRICS.ready.gcp), aligner: "ALIGN_MIN", label: "ready" }]),
+                        chart(`${region.name}: replication lag (s)`, [
+                            { filter: custom(METRICS.lag.gcp), aligner: "ALIGN_MAX", label: "lag" },
+                            ...(managed && spec.replica ? [{ filter: `metric.type="cloudsql.googleapis.com/database/replication/replica_lag" AND resource.label.database_id="${managed}"`, aligner: "ALIGN_MAX", label: "Cloud SQL replica lag" }] : []),
+                        ], spec.maxLagSeconds),
+                        chart(`${region.name}: database connections`, [
+                            { filter: custom(METRICS.connections.gcp), aligner: "ALIGN_MAX", label: "connections" },
+                            ...(managed ? [{ filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND resource.label.database_id="${managed}"`, aligner: "ALIGN_MAX", label: "Cloud SQL backends" }] : []),
+                        ]),
+                        chart(`${region.name}: load (CPU utilisation)`, [
+                            { filter: `metric.type="compute.googleapis.com/instance/cpu/utilization" AND metric.label.instance_name="${instanceName(app)}"`, aligner: "ALIGN_MEAN", label: "app server" },
+                            ...(db ? [{ filter: `metric.type="compute.googleapis.com/instance/cpu/utilization" AND metric.label.instance_name="${instanceName(db)}"`, aligner: "ALIGN_MEAN", label: "database server" }] : []),
+                            ...(managed ? [{ filter: `metric.type="cloudsql.googleapis.com/database/cpu/utilization" AND resource.label.database_id="${managed}"`, aligner: "ALIGN_MEAN", label: "Cloud SQL" }] : []),
+                        ]),
+                    ].map((widget, i) => ({ xPos: (i % 2) * 6, yPos: Math.floor(i / 2) * 4, width: 6, height: 4, widget })),
+                },
+            })),
+    }, opts);
 }
 
 function admitDatabasePeers(name: string, region: PlannedRegion, net: RegionNetwork, _fw: Firewalls,
@@ -247,4 +333,4 @@ function admitDatabasePeers(name: string, region: PlannedRegion, net: RegionNetw
     }, { parent });
 }
 
-export const gcpPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase, admitDatabasePeers };
+export const gcpPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase, monitoring, admitDatabasePeers };

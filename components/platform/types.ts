@@ -106,11 +106,28 @@ export interface ManagedDatabaseSpec {
 export interface ManagedDatabase {
     /** The instance's ARN (RDS) or name (Cloud SQL). */
     readonly id: pulumi.Output<string>;
+    /** How the cloud's metrics name it: the RDS identifier, or Cloud SQL's `project:instance`. */
+    readonly metricsId: pulumi.Output<string>;
     /** Where clients connect (a private address or an endpoint name). */
     readonly host: pulumi.Output<string>;
     readonly adminUser: string;
     /** How clients verify the server, and the CA to verify it with. */
     readonly tls: pulumi.Output<{ sslMode: "verify-full" | "verify-ca"; caUrl?: string; caPem?: string }>;
+}
+
+/** A region's dashboard and alerts, in its own cloud. */
+export interface MonitoringSpec {
+    /** The app server (the id `server` returned). */
+    readonly appServer: pulumi.Output<string>;
+    /** The self-managed database server, if any. */
+    readonly databaseServer?: pulumi.Output<string>;
+    /** The managed database: RDS identifier, or Cloud SQL `project:instance`. */
+    readonly managedDatabase?: pulumi.Output<string>;
+    /** A replica region: its lag is charted and alerted on. */
+    readonly replica: boolean;
+    readonly maxLagSeconds: number;
+    /** Where alerts are mailed; without it they are only visible in the console. */
+    readonly alertEmail?: string;
 }
 
 export interface Platform {
@@ -148,6 +165,8 @@ export interface Platform {
     /** AWS: route `cidr` through an accepted peering, from every route table of the region. */
     routeThroughPeering?(name: string, region: PlannedRegion, network: RegionNetwork, peer: { readonly label: string; readonly cidr: string },
         peeringId: pulumi.Output<string>, parent: pulumi.Resource): void;
+    /** The region's dashboard (health, load, database connections, replication lag) and alerts (unhealthy, lag). */
+    monitoring(name: string, region: PlannedRegion, spec: MonitoringSpec, parent: pulumi.Resource): void;
     /** PostgreSQL from each of these addresses (another region's app or database server) to this region's database. */
     admitDatabasePeers(name: string, region: PlannedRegion, network: RegionNetwork, firewalls: Firewalls,
         peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void;

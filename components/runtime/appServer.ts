@@ -8,10 +8,11 @@
 
 import * as YAML from "yaml";
 import { Cloud } from "../../topology/catalog";
-import { ImagesConfig } from "../../topology/config";
+import { CacheConfig, ImagesConfig } from "../../topology/config";
 import { ROLES } from "../database/postgres";
 import { CloudFile, LIB_DIR, SECRETS_DIR, renderCloudConfig, renderFetchSecrets, secretFetchSetup } from "./bootstrap";
 import { WRITES_PAUSED_FILE, renderCaddyfile } from "./caddyfile";
+import { renderMetricsScript } from "./metrics";
 import { renderReadinessScript } from "./readiness";
 import { APP_SERVICES, AppService, SERVICE_SPECS, databaseServices } from "./services";
 
@@ -64,14 +65,27 @@ export interface AppServerOptions {
     /** The local database's address: the readiness probe reads replication lag there. */
     readonly localDatabase: { readonly host: string; readonly port: number };
     readonly readinessIntervalSeconds: number;
+    /** Introspection cache TTL (the invalidation URL, a secret, arrives in the credentials). */
+    readonly cache: CacheConfig;
     /** Require Cloudflare's client certificate (authenticated origin pulls). */
     readonly originPulls: boolean;
     /** The pin cookie this origin sets after identity writes (its value names where the write is). */
     readonly pin?: { readonly cookie: string; readonly value: string; readonly ttlSeconds: number };
 }
 
+/**
+ * The services that introspect OAuth2 tokens and may cache the answers: Hera (sessions behind the
+ * UI) and Athena (permission checks for API callers). Their cache TTL and invalidation channel.
+ */
+export const INTROSPECTING: readonly AppService[] = ["hera", "athena"];
+
 /** Each service's non-secret settings; DSNs and keys come from the env files written at boot. */
-function environment(service: AppService, domain: string): Record<string, string> {
+function environment(service: AppService, domain: string, cache: CacheConfig): Record<string, string> {
+    const cached: Record<string, string> = INTROSPECTING.includes(service) ? { OLYMPUS_INTROSPECTION_CACHE_TTL: `${cache.introspectionTtlSeconds}s` } : {};
+    return { ...cached, ...serviceEnvironment(service, domain) };
+}
+
+function serviceEnvironment(service: AppService, domain: string): Record<string, string> {
     const base = `https://${domain}`;
     switch (service) {
         case "hera":
@@ -123,7 +137,7 @@ const IDENTITY_SCHEMA = JSON.stringify({
  * The services. Schema migrations (profile `migrate`) and Kratos' mail courier (profile `writer`,
  * which must run once, where the writes are) start only where olympus-apply finds `writer: true`.
  */
-export function renderCompose(o: { regionName: string; domain: string; images: ImagesConfig }): string {
+export function renderCompose(o: { regionName: string; domain: string; images: ImagesConfig; cache: CacheConfig }): string {
     const services: Record<string, unknown> = {};
     const dbCa = `${DB_CA}:${DB_CA}:ro`;
     services.caddy = {
@@ -135,26 +149,30 @@ export function renderCompose(o: { regionName: string; domain: string; images: I
     };
     for (const service of APP_SERVICES) {
         const spec = SERVICE_SPECS[service];
-        const withSecrets = spec.database || service === "kratos" ? { env_file: [`${SECRETS_DIR}/${service}.env`] } : {};
+        const envFiles = [
+            ...(spec.database || service === "kratos" ? [`${SECRETS_DIR}/${service}.env`] : []),
+            ...(INTROSPECTING.includes(service) ? [`${SECRETS_DIR}/cache.env`] : []),
+        ];
+        const withSecrets = envFiles.length > 0 ? { env_file: envFiles } : {};
         const volumes = [dbCa, ...(service === "kratos" ? [`${ETC}/kratos:${ETC}/kratos:ro`] : [])];
         services[service] = {
             image: o.images[service],
             restart: "unless-stopped",
             ...(spec.serve ? { command: [...spec.serve] } : {}),
-            environment: environment(service, o.domain),
+            environment: environment(service, o.domain, o.cache),
             ...withSecrets,
             ports: [`127.0.0.1:${spec.port}:${spec.port}`, ...(spec.adminPort ? [`127.0.0.1:${spec.adminPort}:${spec.adminPort}`] : [])],
             volumes,
         };
         if (spec.migrate) {
             services[`${service}-migrate`] = {
-                image: o.images[service], command: [...spec.migrate], environment: environment(service, o.domain), ...withSecrets,
+                image: o.images[service], command: [...spec.migrate], environment: environment(service, o.domain, o.cache), ...withSecrets,
                 volumes, profiles: ["migrate"], restart: "no",
             };
         }
     }
     services["kratos-courier"] = {
-        image: o.images.kratos, command: ["courier", "watch"], environment: environment("kratos", o.domain),
+        image: o.images.kratos, command: ["courier", "watch"], environment: environment("kratos", o.domain, o.cache),
         env_file: [`${SECRETS_DIR}/kratos.env`], volumes: [dbCa, `${ETC}/kratos:${ETC}/kratos:ro`], profiles: ["writer"], restart: "unless-stopped",
     };
     return `# Rendered by components/runtime/appServer.ts for region ${o.regionName}.\n${YAML.stringify({ name: "olympus", services, volumes: { "caddy-data": {} } }, { lineWidth: 0 })}`;
@@ -199,6 +217,9 @@ dsn() { echo "postgres://$1:$(pw "$1")@$2:$port/$1?sslmode=$sslmode&sslrootcert=
 keys=$(jq -er 'join(",")' ${SECRETS_DIR}/master-key)
 ${env}
 echo "${o.localDatabase.host}:${o.localDatabase.port}:postgres:${ROLES.monitor}:$(pw monitor)" > ${SECRETS_DIR}/monitor.pgpass
+# Introspection cache invalidation (revocations published to every region), when configured.
+invalidation=$(jq -r '.cacheInvalidationUrl // empty' ${SECRETS_DIR}/credentials)
+echo "OLYMPUS_INTROSPECTION_CACHE_INVALIDATION_URL=$invalidation" > ${SECRETS_DIR}/cache.env.tmp && mv -f ${SECRETS_DIR}/cache.env.tmp ${SECRETS_DIR}/cache.env
 # The origin's certificate and key, and the CA of Cloudflare's client certificate.
 jq -er .cert ${SECRETS_DIR}/origin-tls > ${ORIGIN_CERT}.tmp && chmod 0644 ${ORIGIN_CERT}.tmp && mv -f ${ORIGIN_CERT}.tmp ${ORIGIN_CERT}
 jq -er .key ${SECRETS_DIR}/origin-tls > ${ORIGIN_KEY}.tmp && mv -f ${ORIGIN_KEY}.tmp ${ORIGIN_KEY}
@@ -302,6 +323,11 @@ function units(o: AppServerOptions): CloudFile[] {
             content: `[Unit]\nDescription=Olympus readiness probe (feeds /healthz)\n\n[Service]\nType=oneshot\nEnvironment=PGPASSFILE=${SECRETS_DIR}/monitor.pgpass\nEnvironmentFile=-${PG_ENV}\nExecStart=${LIB_DIR}/readiness.sh\nSuccessExitStatus=1\n`,
         },
         timer("olympus-readiness", `Run the Olympus readiness probe every ${o.readinessIntervalSeconds} s`, o.readinessIntervalSeconds),
+        {
+            path: "/etc/systemd/system/olympus-metrics.service", permissions: "0644",
+            content: `[Unit]\nDescription=Publish this region's health, replication lag and database connections\n\n[Service]\nType=oneshot\nEnvironment=PGPASSFILE=${SECRETS_DIR}/monitor.pgpass\nEnvironmentFile=-${PG_ENV}\nExecStart=${LIB_DIR}/metrics.sh\n`,
+        },
+        timer("olympus-metrics", "Publish this region's metrics every minute", 60),
     ];
 }
 
@@ -337,6 +363,13 @@ export function renderAppUserData(o: AppServerOptions): string {
         { path: `${LIB_DIR}/configure.sh`, permissions: "0755", content: renderConfigureScript(o) },
         { path: `${LIB_DIR}/apply.sh`, permissions: "0755", content: renderApplyScript(o) },
         { path: `${LIB_DIR}/readiness.sh`, permissions: "0755", content: readiness },
+        {
+            path: `${LIB_DIR}/metrics.sh`, permissions: "0755",
+            content: renderMetricsScript({
+                cloud: o.cloud, location: o.location, regionName: o.regionName, healthDir: HEALTH_DIR,
+                conninfo: `host=${o.localDatabase.host} port=${o.localDatabase.port} dbname=postgres user=${ROLES.monitor} connect_timeout=2`,
+            }),
+        },
         { path: `${LIB_DIR}/retry.sh`, permissions: "0755", content: "#!/bin/bash\n# retry.sh CMD...: run CMD until it succeeds, 30 times at most, 10 s apart.\nfor i in $(seq 1 30); do \"$@\" && exit 0; sleep 10; done\nexit 1\n" },
         ...units(o),
     ];
@@ -348,7 +381,7 @@ export function renderAppUserData(o: AppServerOptions): string {
             ["systemctl", "enable", "--now", "docker"],
             ["systemctl", "daemon-reload"],
             [`${LIB_DIR}/apply.sh`, "--force"],
-            ["systemctl", "enable", "--now", "olympus-apply.timer", "olympus-readiness.timer"],
+            ["systemctl", "enable", "--now", "olympus-apply.timer", "olympus-readiness.timer", "olympus-metrics.timer"],
         ],
     });
 }

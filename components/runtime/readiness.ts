@@ -34,6 +34,9 @@ export function renderReadinessScript(o: ReadinessOptions): string {
 if [ -f ${q(o.replication.limitFile)} ]; then
     max=$(cat ${q(o.replication.limitFile)})
     lag=$(${q(o.replication.psql)} -X -Atq -d ${q(o.replication.conninfo)} -c ${q(LAG_SQL)} 2>/dev/null) || lag=""
+    # The last lag seen, for the metrics publisher (empty: not streaming).
+    if [ -n "$lag" ] && [ "$lag" != "-1" ]; then echo "$lag" > "$HEALTH_DIR/.lag.tmp"; else : > "$HEALTH_DIR/.lag.tmp"; fi
+    mv -f "$HEALTH_DIR/.lag.tmp" "$HEALTH_DIR/lag" 2>/dev/null || true
     if [ -z "$lag" ] || [ "$lag" = "-1" ]; then
         reasons+=("replication: not streaming from the primary")
     elif awk -v l="$lag" -v m="$max" 'BEGIN { exit !(l > m) }'; then
@@ -47,6 +50,7 @@ fi
 # Keeps ${o.healthDir}/ready while ready (Caddy's /healthz answers 200), removes it otherwise (503).
 set -u
 HEALTH_DIR=${q(o.healthDir)}
+mkdir -p "$HEALTH_DIR"
 reasons=()
 
 check() { # NAME URL

@@ -175,7 +175,7 @@ describe("Edge: stacks that change it", () => {
 
     it("notifies the configured email and webhook of every region pool's health changes", async () => {
         const run = await stackRun("eu-residency");
-        const policy = inputs(only(run, "cloudflare:index/notificationPolicy:NotificationPolicy"));
+        const policy = ofType(run, "cloudflare:index/notificationPolicy:NotificationPolicy").map(inputs).find((p) => p.alertType === "load_balancing_health_alert")!;
         const webhook = only(run, "cloudflare:index/notificationPolicyWebhooks:NotificationPolicyWebhooks");
         const regionPoolIds = ofType(run, POOL).filter((p) => inputs(p).origins[0].name !== "maintenance").map((p) => p.id);
         assert.deepStrictEqual([policy.alertType, policy.enabled, [...policy.filters.poolIds].sort(), policy.filters.newHealths],

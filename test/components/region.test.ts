@@ -64,7 +64,7 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
             "tls:index/certRequest:CertRequest": 1,
             "tls:index/locallySignedCert:LocallySignedCert": 1,
             "aws:iam/role:Role": 3,
-            "aws:iam/rolePolicy:RolePolicy": 2,
+            "aws:iam/rolePolicy:RolePolicy": 3,
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
             "aws:iam/instanceProfile:InstanceProfile": 2,
             "olympus:database:PostgresNode": 1,
@@ -72,6 +72,8 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
             "aws:ebs/volume:Volume": 1,
             "aws:ec2/volumeAttachment:VolumeAttachment": 1,
             "aws:dlm/lifecyclePolicy:LifecyclePolicy": 1,
+            "aws:cloudwatch/dashboard:Dashboard": 1,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
         });
     });
 
@@ -220,6 +222,9 @@ describe("Region on GCP (us-eu: eu-west, a replica)", () => {
             "gcp:compute/resourcePolicy:ResourcePolicy": 1,
             "gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment": 1,
             "gcp:compute/instance:Instance": 2,
+            "gcp:projects/iAMMember:IAMMember": 1,
+            "gcp:monitoring/dashboard:Dashboard": 1,
+            "gcp:monitoring/alertPolicy:AlertPolicy": 2,
         });
     });
 

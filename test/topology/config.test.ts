@@ -167,7 +167,7 @@ describe("stack config", () => {
 
         it("an unknown top-level key, suggesting the one meant", () => {
             refusedWith(with_((c) => { c.regoins = []; }),
-                "olympus:regoins: is not a known key (did you mean regions?); use one of domain, topology, regions, database, edge, masterKey, servers, images, readiness, smtpUrl, gcp");
+                "olympus:regoins: is not a known key (did you mean regions?); use one of domain, topology, regions, database, edge, masterKey, servers, images, readiness, smtpUrl, cache, monitoring, gcp");
         });
 
         it("an empty region list", () => {
@@ -567,5 +567,35 @@ describe("stack config: olympus:edge rules, origins and notifications", () => {
         const edge = parseConfig(with_((c) => { c.edge.writesPaused = "true"; c.edge.authenticatedOriginPulls = false; })).edge;
         assert.deepStrictEqual([edge.writesPaused, edge.authenticatedOriginPulls], [true, false]);
         refusedWith(with_((c) => { c.edge.writesPaused = "yes"; }), "olympus:edge.writesPaused: \"yes\" is not a boolean; use true or false");
+    });
+});
+
+describe("stack config: olympus:cache and olympus:monitoring", () => {
+    it("defaults to a one-minute introspection cache without invalidation, and no alert address", () => {
+        const config = parseConfig(base());
+        assert.deepStrictEqual([config.cache, config.monitoring], [{ introspectionTtlSeconds: 60 }, {}]);
+    });
+
+    it("refuses a TTL above a minute without invalidation, and allows it with a NATS or Redis URL", () => {
+        refusedWith(with_((c) => { c.cache = { introspectionTtlSeconds: 300 }; }),
+            "olympus:cache.introspectionTtlSeconds: 300 is above the maximum; use a whole number from 1 to 60 " +
+            "(without invalidationUrl a revoked token stays valid for up to the TTL; set invalidationUrl to allow longer)");
+        for (const url of ["nats://nats.internal:4222", "tls://nats.internal:4222", "redis://:pw@redis.internal:6379/0", "rediss://redis.internal:6380"]) {
+            assert.deepStrictEqual(parseConfig(with_((c) => { c.cache = { introspectionTtlSeconds: 300, invalidationUrl: url }; })).cache,
+                { introspectionTtlSeconds: 300, invalidationUrl: url });
+        }
+    });
+
+    it("refuses an invalidation URL that is not NATS or Redis", () => {
+        refusedWith(with_((c) => { c.cache = { invalidationUrl: "kafka://broker:9092" }; }),
+            "olympus:cache.invalidationUrl: is not a NATS or Redis URL with a host; use nats://host:4222, tls://host:4222, redis://host:6379 or rediss://host:6380 (set it with --secret when it holds a password)");
+    });
+
+    it("takes an alert address, and refuses one that is not", () => {
+        assert.deepStrictEqual(parseConfig(with_((c) => { c.monitoring = { alertEmail: "oncall@example.com" }; })).monitoring, { alertEmail: "oncall@example.com" });
+        assert.deepStrictEqual(problems(with_((c) => { c.monitoring = { alertEmail: "oncall", pager: "x" }; })), [
+            "olympus:monitoring.pager: is not a known key; use one of alertEmail",
+            "olympus:monitoring.alertEmail: \"oncall\" is not an email address; use e.g. oncall@example.com",
+        ]);
     });
 });
