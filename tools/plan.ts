@@ -6,17 +6,20 @@
 import * as path from "path";
 import { Policies } from "@pulumi/policy";
 import { PACK_NAME, policies } from "../policies/policies";
-import { ConfigError } from "../topology/config";
+import { ConfigError, loadConfig } from "../topology/config";
+import { renderMermaid } from "../topology/diagram";
+import { planTopology } from "../topology/plan";
 import { UnknownRegionError } from "../topology/failover";
 import { evaluatePolicies } from "./analyzer";
 import { DEFAULT_STACK, PROJECT_DIR, runOffline } from "./engine";
 import { formatReport, planReport } from "./report";
-import { StackFileError } from "./stackfile";
+import { StackFileError, readProject, resolveConfig, stackFilePath } from "./stackfile";
 
 const USAGE = `usage: npm run plan -- [--stack NAME | --stack-file PATH] [--down REGION[,REGION...]] [--json]
   --stack NAME       a stack in stacks/ (default: ${DEFAULT_STACK})
   --stack-file PATH  any stack file (Pulumi.<name>.yaml)
   --down REGIONS     also show who serves each Cloudflare region code with these regions down
+  --diagram          print the topology as a Mermaid flowchart instead (no cloud program is run)
   --json             one JSON document instead of text
 exit status: 0 planned; 1 invalid configuration; 2 usage or internal error; 3 a mandatory policy violation`;
 
@@ -25,10 +28,11 @@ interface Args {
     stackFile?: string;
     down: string[];
     json: boolean;
+    diagram: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { json: false, down: [] };
+    const args: Args = { json: false, down: [], diagram: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = (): string => {
@@ -40,6 +44,7 @@ function parseArgs(argv: string[]): Args {
         else if (a === "--stack-file") args.stackFile = value();
         else if (a === "--down") args.down.push(...value().split(",").map((r) => r.trim()).filter(Boolean));
         else if (a === "--json") args.json = true;
+        else if (a === "--diagram") args.diagram = true;
         else if (a === "--help" || a === "-h") throw new UsageError("");
         else throw new UsageError(`unknown argument ${a}`);
     }
@@ -47,6 +52,17 @@ function parseArgs(argv: string[]): Args {
 }
 
 class UsageError extends Error {}
+
+/** The stack's config values, the way `runOffline` finds the stack file. */
+function stackConfigValues(args: Args): Record<string, string> {
+    const project = readProject(PROJECT_DIR);
+    if (args.stackFile) {
+        const stack = args.stack ?? /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(args.stackFile))?.[1] ?? "offline";
+        return resolveConfig(project, path.resolve(args.stackFile), stack).values;
+    }
+    const stack = args.stack ?? DEFAULT_STACK;
+    return resolveConfig(project, stackFilePath(project, stack), stack).values;
+}
 
 /** A Pulumi RunError carrying a ConfigError's message: the program refused the configuration. */
 function configProblems(err: unknown): string | undefined {
@@ -67,6 +83,10 @@ export async function main(argv: string[], pack: { policies: Policies } = { poli
         return msg ? 2 : 0;
     }
     try {
+        if (args.diagram) {
+            process.stdout.write(renderMermaid(planTopology(loadConfig(stackConfigValues(args)))));
+            return 0;
+        }
         const run = await runOffline({ stack: args.stack, stackFile: args.stackFile });
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const version: string = require(path.join(PROJECT_DIR, "policies", "package.json")).version;
@@ -95,5 +115,6 @@ export async function main(argv: string[], pack: { policies: Policies } = { poli
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => process.exit(code));
+    // exitCode, not exit(): a large JSON document to a pipe must be flushed before the process ends.
+    main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -295,6 +295,15 @@ rebuild() {
     [ -n "\${1:-}" ] || die "rebuild needs the new primary's HOST:PORT"
     write_passfile
     stop
+    # Fenced first (stopped above): a node told to follow another never takes writes again. If the
+    # new primary has not been promoted yet (its own sync has not run), stay stopped and try again
+    # at the next sync rather than copy from a standby.
+    local upstream_recovery
+    upstream_recovery=$("$BIN/psql" -X -Atq -d "$(remote_conn "$1" "$REWINDER" postgres)" -c "SELECT pg_is_in_recovery()" 2>/dev/null || echo unreachable)
+    if [ "$upstream_recovery" != f ]; then
+        log "fenced: $1 is not a primary yet ($upstream_recovery); staying stopped until it is"
+        exit 75
+    fi
     local status
     status=$("$BIN/psql" -X -Atq -d "$(remote_conn "$1" "$REWINDER" postgres)" \\
         -c "SELECT coalesce((SELECT coalesce(wal_status, 'unreserved') FROM pg_replication_slots WHERE slot_name = '$SLOT'), 'missing')" 2>/dev/null || echo unreachable)

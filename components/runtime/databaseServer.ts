@@ -76,8 +76,12 @@ put ${l.roleFile}.new ${l.roleFile} 0644
 [ "\${1:-}" = --boot ] && exit 0
 if [ "$role_changed" = yes ]; then
     echo "olympus-db-sync: desired role is now $(cat ${l.roleFile}); converging"
-    systemctl restart olympus-db.service
-elif [ "$changed" = yes ] && systemctl is-active --quiet olympus-db.service; then
+    systemctl restart olympus-db.service || echo "olympus-db-sync: converge did not finish; the next sync tries again"
+elif ! systemctl is-active --quiet olympus-db.service; then
+    # A converge that could not finish (a fenced node waiting for its new primary) tries again.
+    echo "olympus-db-sync: olympus-db is not active ($(systemctl is-active olympus-db.service || true)); converging again"
+    systemctl restart olympus-db.service || true
+elif [ "$changed" = yes ]; then
     echo "olympus-db-sync: configuration or certificate changed; reloading"
     runuser -u postgres -- ${l.binDir}/pg_ctl -D ${l.dataDir} reload
 fi

@@ -145,6 +145,20 @@ describe("integration: PostgreSQL streaming replication from the rendered files"
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
+    it("keeps a former primary stopped while the region it must follow is not promoted yet, and lets it serve again as primary", () => {
+        // The failover's two syncs race: the former primary may converge before the new one promotes.
+        primary.setRole("replica", replica);
+        const r = primary.db("converge");
+        assert.strictEqual(r.status, 75, r.stderr);
+        assert.match(r.stderr, /fenced: 127\.0\.0\.1:\d+ is not a primary yet \(t\); staying stopped until it is/);
+        assert.notStrictEqual(primary.connect(asApp(primary, "hydra", "hydra"), "SELECT 1").status, 0, "fenced: it takes no connection");
+        assert.strictEqual(replica.sql("SELECT pg_is_in_recovery()"), "t", "the replica is untouched");
+        // Put back as it was, for the failover below.
+        primary.setRole("primary");
+        ok(primary.db("converge"), "back to primary");
+        assert.strictEqual(primary.sql("SELECT pg_is_in_recovery()"), "f");
+    });
+
     it("promotes the replica when its role becomes primary: it takes writes and keeps a slot for the old primary", () => {
         replica.setRole("primary");
         ok(replica.db("converge"), "converge to primary");

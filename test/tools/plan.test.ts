@@ -129,4 +129,21 @@ describe("npm run plan", () => {
         assert.strictEqual(bad.status, 1);
         assert.match(bad.stderr, /^error: invalid stack configuration/);
     });
+
+    it("writes a whole JSON document to a pipe, however large, and exits with the plan's status", () => {
+        const r = spawnSync("npm", ["run", "-s", "plan", "--", "--stack", "aws-global", "--json"], { cwd: PROJECT_DIR, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.ok(r.stdout.length > 65536, "larger than one pipe buffer");
+        assert.strictEqual(JSON.parse(r.stdout).stack, "aws-global");
+    });
+
+    it("draws the topology as Mermaid with --diagram, without running the program", () => {
+        const r = spawnSync("npm", ["run", "-s", "plan", "--", "--stack", "us-eu", "--diagram"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^flowchart TB\n/);
+        assert.match(r.stdout, /us_east_db == "streams WAL \(TLS\)" ==> eu_west_db/);
+        assert.match(r.stdout, /eu_west_app -\. "writes" \.-> us_east_db/);
+        const bad = spawnSync("npm", ["run", "-s", "plan", "--", "--stack-file", tempStackFile("broken", BROKEN), "--diagram"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        assert.strictEqual(bad.status, 1);
+    });
 });
