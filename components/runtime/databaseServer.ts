@@ -135,8 +135,11 @@ Wants=network-online.target
 
 [Service]
 # PostgreSQL runs under pg_ctl, started by the converge step, and stays in this unit until it stops.
+# Every start reads the node's db-config first: a former primary coming back after an outage
+# learns it was replaced before PostgreSQL starts, and never starts as a primary again.
 Type=oneshot
 RemainAfterExit=yes
+ExecStartPre=${LIB_DIR}/olympus-db-sync --boot
 ExecStart=/usr/bin/runuser -u postgres -- ${LIB_DIR}/olympus-db converge
 ExecStop=/usr/bin/runuser -u postgres -- ${LIB_DIR}/olympus-db stop
 TimeoutStartSec=3600

@@ -358,7 +358,11 @@ describe("user-data", () => {
         const cfg = cloudConfig(db);
         assert.ok(cfg.runcmd.some((c) => c.join(" ") === "apt-get install -y postgresql-16"));
         assert.match(file(db, "/usr/local/lib/olympus/olympus-db"), /^BIN='\/usr\/lib\/postgresql\/16\/bin'$/m);
-        assert.ok(file(db, "/etc/systemd/system/olympus-db.service").includes("olympus-db converge"));
+        const unit = file(db, "/etc/systemd/system/olympus-db.service");
+        assert.ok(unit.includes("olympus-db converge"));
+        // A former primary back from an outage reads its (new) role before PostgreSQL starts.
+        assert.ok(unit.indexOf("ExecStartPre=/usr/local/lib/olympus/olympus-db-sync --boot") < unit.indexOf("ExecStart=/usr/bin/runuser"), unit);
+        assert.match(file(db, "/usr/local/lib/olympus/olympus-db-sync"), /elif ! systemctl is-active --quiet olympus-db.service; then/);
     });
 });
 
