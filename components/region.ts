@@ -10,7 +10,7 @@ import { POSTGRES_PORT, PlannedRegion } from "../topology/plan";
 import { CREDENTIALS_TAG, Credentials } from "./credentials";
 import { PostgresNode } from "./database/node";
 import { ORIGIN_TLS_TAG } from "./edge";
-import { PostgresTuning, renderPgHba, renderPostgresqlConf } from "./database/postgres";
+import { PostgresTuning, renderPgHba, renderPostgresqlConf, slotName } from "./database/postgres";
 import { DatabaseCa } from "./database/tls";
 import { MASTER_KEY_TAG, MasterKey } from "./masterKey";
 import { PLATFORMS } from "./platform";
@@ -186,7 +186,9 @@ export class Region extends pulumi.ComponentResource {
                 readinessIntervalSeconds: settings.readiness.checkIntervalSeconds,
                 cache: { introspectionTtlSeconds: settings.cache.introspectionTtlSeconds },
                 originPulls: settings.edge.authenticatedOriginPulls,
-                ...(settings.edge.pin.enabled ? { pin: { cookie: settings.edge.pin.cookie, value: region.pinValue, ttlSeconds: settings.edge.pin.ttlSeconds } } : {}),
+                // Set whether or not the load balancer's rule reads it: turning the rule on, or growing
+                // from one region to two, must not change user-data (it would rebuild the app server).
+                pin: { cookie: settings.edge.pin.cookie, value: region.pinValue, ttlSeconds: settings.edge.pin.ttlSeconds },
             }));
         const appServer = platform.server(name, region, {
             role: "app",
@@ -279,7 +281,6 @@ export class Region extends pulumi.ComponentResource {
             dataDiskGb,
             backupDays: settings.backupRetentionDays,
             databases: databaseServices().map((s) => s.database),
-            peerRegions: region.databasePeers.replication,
             network: this.net,
             firewalls: this.firewalls,
             address,
@@ -362,6 +363,7 @@ export class Region extends pulumi.ComponentResource {
             role: region.role,
             ...(up ? { upstream: up } : {}),
             postgresqlConf: renderPostgresqlConf(serverLayout(this.settings.postgresVersion), this.tuning!),
+            peerSlots: remote(region.databasePeers.replication).map(slotName),
             pgHba: renderPgHba({
                 replication: repl.map((ip) => `${ip}/32`),
                 app: app.map((ip) => `${ip}/32`),

@@ -18,8 +18,6 @@ export interface PostgresNodeArgs {
     /** Daily snapshots of the data disk, kept this many days. */
     readonly backupDays: number;
     readonly databases: readonly string[];
-    /** The regions whose replicas a primary keeps slots for (single-primary: every other region). */
-    readonly peerRegions: readonly string[];
     readonly network: RegionNetwork;
     readonly firewalls: Firewalls;
     readonly address: PublicAddress;
@@ -51,7 +49,6 @@ export class PostgresNode extends pulumi.ComponentResource {
                 location: region.location,
                 regionName: region.name,
                 version: args.version,
-                peerRegions: args.peerRegions,
                 databases: args.databases,
                 secrets: { credentials, tls, dbConfig },
             }));

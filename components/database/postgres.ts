@@ -138,7 +138,11 @@ export interface ScriptOptions {
     readonly layout: PostgresLayout;
     /** This node's region: names its slot and its application_name on the primary. */
     readonly region: string;
-    /** The other regions: the slots a primary keeps for them. */
+    /**
+     * The other regions: the slots a primary keeps for them. On a server this is empty and the
+     * list arrives at run time (PEERS_FILE, written from the node's db-config): a region added
+     * later must not change the server's user-data.
+     */
     readonly peerRegions: readonly string[];
     /** Service databases to create on a primary, each owned by the role of the same name. */
     readonly databases: readonly string[];
@@ -153,7 +157,7 @@ export function renderDbScript(o: ScriptOptions): string {
     return `#!/bin/bash
 # olympus-db: bootstrap, replicate, promote, rebuild and converge this PostgreSQL node.
 # Rendered by components/database/postgres.ts for region ${o.region}. Run as the postgres OS user.
-#   init-primary | init-replica HOST:PORT | start | stop | promote | rebuild HOST:PORT | lag | converge
+#   init-primary | init-replica HOST:PORT | start | stop | promote | rebuild HOST:PORT | lag | converge | slots
 set -euo pipefail
 
 BIN=${q(l.binDir)}
@@ -165,6 +169,9 @@ ROLE_FILE=${q(l.roleFile)}
 PORT=${l.port}
 SLOT=${q(slotName(o.region))}
 PEER_SLOTS=(${slots.map(q).join(" ")})
+# The current peers' slots, from the node's db-config (olympus-db-sync keeps this file).
+PEERS_FILE="$CONFIG_DIR/peer-slots.json"
+if [ -f "$PEERS_FILE" ]; then mapfile -t PEER_SLOTS < <(jq -r '.[]' "$PEERS_FILE"); fi
 DATABASES=(${o.databases.map(q).join(" ")})
 REPLICATOR=${ROLES.replication}
 REWINDER=${ROLES.rewind}
@@ -353,7 +360,9 @@ case "\${1:-}" in
     rebuild) rebuild "\${2:-}" ;;
     lag) lag ;;
     converge) converge ;;
-    *) die "usage: olympus-db init-primary | init-replica HOST:PORT | start | stop | promote | rebuild HOST:PORT | lag | converge" ;;
+    # A new peer region: a running primary makes its slot at once (a replica makes them when promoted).
+    slots) if running && ! is_standby; then ensure_slots; log "slots for \${PEER_SLOTS[*]:-none} in place"; fi ;;
+    *) die "usage: olympus-db init-primary | init-replica HOST:PORT | start | stop | promote | rebuild HOST:PORT | lag | converge | slots" ;;
 esac
 `;
 }

@@ -20,6 +20,8 @@ export interface DbConfig {
     readonly upstream?: string;
     readonly postgresqlConf: string;
     readonly pgHba: string;
+    /** The replication slots this node keeps for its peers when it is (or becomes) the primary. */
+    readonly peerSlots: readonly string[];
 }
 
 export function serverLayout(version: string): PostgresLayout {
@@ -40,7 +42,6 @@ export interface DatabaseServerOptions {
     readonly location: string;
     readonly regionName: string;
     readonly version: string;
-    readonly peerRegions: readonly string[];
     readonly databases: readonly string[];
     /** References of this region's secrets: credentials, this node's TLS bundle, the db-config. */
     readonly secrets: { readonly credentials: string; readonly tls: string; readonly dbConfig: string };
@@ -73,6 +74,10 @@ jq -c '{role} + (if .upstream then {upstream} else {} end)' ${SECRETS_DIR}/db-co
 role_changed=no
 cmp -s ${l.roleFile}.new ${l.roleFile} || role_changed=yes
 put ${l.roleFile}.new ${l.roleFile} 0644
+jq -c '.peerSlots // []' ${SECRETS_DIR}/db-config > ${l.configDir}/peer-slots.json.new
+peers_changed=no
+cmp -s ${l.configDir}/peer-slots.json.new ${l.configDir}/peer-slots.json || peers_changed=yes
+put ${l.configDir}/peer-slots.json.new ${l.configDir}/peer-slots.json 0644
 [ "\${1:-}" = --boot ] && exit 0
 if [ "$role_changed" = yes ]; then
     echo "olympus-db-sync: desired role is now $(cat ${l.roleFile}); converging"
@@ -84,6 +89,7 @@ elif ! systemctl is-active --quiet olympus-db.service; then
 elif [ "$changed" = yes ]; then
     echo "olympus-db-sync: configuration or certificate changed; reloading"
     runuser -u postgres -- ${l.binDir}/pg_ctl -D ${l.dataDir} reload
+    if [ "$peers_changed" = yes ]; then runuser -u postgres -- ${LIB_DIR}/olympus-db slots; fi
 fi
 `;
 }
@@ -122,7 +128,7 @@ export function renderDatabaseUserData(o: DatabaseServerOptions): string {
     const files: CloudFile[] = [
         // The Debian packaging must not create its own cluster: this node runs exactly one, ours.
         { path: "/etc/postgresql-common/createcluster.d/olympus.conf", permissions: "0644", content: "create_main_cluster = false\n" },
-        { path: `${LIB_DIR}/olympus-db`, permissions: "0755", content: renderDbScript({ layout: l, region: o.regionName, peerRegions: o.peerRegions, databases: o.databases }) },
+        { path: `${LIB_DIR}/olympus-db`, permissions: "0755", content: renderDbScript({ layout: l, region: o.regionName, peerRegions: [], databases: o.databases }) },
         { path: `${LIB_DIR}/fetch-secrets.sh`, permissions: "0755", content: renderFetchSecrets(o.cloud, o.location) },
         { path: `${LIB_DIR}/mount-data.sh`, permissions: "0755", content: renderMountData(o.cloud) },
         { path: `${LIB_DIR}/olympus-db-sync`, permissions: "0755", content: renderSync(o, l) },

@@ -109,6 +109,24 @@ describe("integration: PostgreSQL streaming replication from the rendered files"
         assert.strictEqual(ok(service, "service login"), "hydra");
     });
 
+    it("makes a new peer region's slot on the running primary from its db-config, without a restart", () => {
+        const peers = path.join(primary.layout.configDir, "peer-slots.json");
+        const pid = primary.sql("SELECT pg_postmaster_start_time()");
+        fs.writeFileSync(peers, JSON.stringify([slotName("eu-west"), slotName("ap-new")]));
+        try {
+            ok(primary.db("slots"), "slots");
+            assert.strictEqual(primary.sql("SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots"), `${slotName("ap-new")},${slotName("eu-west")}`);
+            assert.strictEqual(primary.sql("SELECT pg_postmaster_start_time()"), pid, "the primary kept running");
+            fs.writeFileSync(path.join(replica.layout.configDir, "peer-slots.json"), JSON.stringify([slotName("us-east"), slotName("ap-new")]));
+            ok(replica.db("slots"), "slots on a replica");
+            assert.strictEqual(replica.sql("SELECT count(*) FROM pg_replication_slots"), "0", "a replica makes its slots when promoted");
+        } finally {
+            primary.sql(`SELECT pg_drop_replication_slot('${slotName("ap-new")}')`);
+            fs.rmSync(peers);
+            fs.rmSync(path.join(replica.layout.configDir, "peer-slots.json"), { force: true });
+        }
+    });
+
     it("reports the real lag to the readiness probe: 503 while replay is paused behind, 200 once it catches up", async () => {
         const dir = fs.mkdtempSync(path.join(replica.root, "health-"));
         const limit = path.join(dir, "limit");
