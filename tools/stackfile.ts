@@ -94,13 +94,23 @@ export function listStacks(project: Project): string[] {
         .sort();
 }
 
+/**
+ * What an encrypted value stands for offline. Keys the program validates by form get a value of
+ * that form (a `--secret` SMTP URL must still plan); any other secret gets a marked string.
+ */
+function placeholderFor(at: string): string {
+    if (/(^|[:.])smtpUrl$/.test(at)) return `smtps://${SECRET_PLACEHOLDER_PREFIX}@smtp.invalid:465/`;
+    if (/(^|[:.])invalidationUrl$/.test(at)) return `nats://${SECRET_PLACEHOLDER_PREFIX}.invalid:4222`;
+    return `${SECRET_PLACEHOLDER_PREFIX}:${at}`;
+}
+
 /** Replace every `{ secure: ... }` by a placeholder; report whether any was found. */
 function replaceSecure(value: unknown, at: string, problems: string[]): { value: unknown; secret: boolean } {
     if (isMap(value)) {
         const keys = Object.keys(value);
         if (keys.length === 1 && keys[0] === "secure") {
             if (typeof value.secure !== "string") problems.push(`${at}: secure: must hold the ciphertext text that \`pulumi config set --secret\` wrote`);
-            return { value: `${SECRET_PLACEHOLDER_PREFIX}:${at}`, secret: true };
+            return { value: placeholderFor(at), secret: true };
         }
         let secret = false;
         const out: Record<string, unknown> = {};
