@@ -543,6 +543,8 @@ function parseDatabase(c: Checker, value: unknown, topology: Topology | undefine
 const EDGE_KEYS = [
     "accountId", "zoneId", "plan", "proxied", "ttlSeconds", "monitor", "sessionAffinity", "pin", "writesPaused", "authenticatedOriginPulls", "notifications",
 ] as const;
+/** An address mail can be sent to: something@domain.tld, no spaces. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PIN_KEYS = ["enabled", "cookie", "ttlSeconds"] as const;
 const NOTIFICATION_KEYS = ["email", "webhookUrl"] as const;
 const MONITOR_KEYS = ["intervalSeconds", "timeoutSeconds", "retries", "consecutiveDown", "consecutiveUp"] as const;
@@ -642,7 +644,7 @@ function parseEdge(c: Checker, value: unknown, topology: Topology | undefined, r
     let notifications: NotificationsConfig | undefined;
     if (nr) {
         const email = c.string(`${np}.email`, nr.email, {});
-        const emailOk = email === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
+        const emailOk = email === undefined || EMAIL.test(email);
         if (!emailOk) c.fail(`${np}.email`, `"${email}" is not an email address`, "use e.g. oncall@example.com");
         const webhookUrl = c.string(`${np}.webhookUrl`, nr.webhookUrl, {});
         let webhookOk = webhookUrl === undefined;
@@ -853,7 +855,7 @@ function parseMonitoring(c: Checker, value: unknown): MonitoringConfig | undefin
     const v = value === undefined ? {} : c.map(path, value, ["alertEmail"] as const);
     if (!v) return undefined;
     const email = c.string(`${path}.alertEmail`, v.alertEmail, {});
-    if (email !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    if (email !== undefined && !EMAIL.test(email)) {
         c.fail(`${path}.alertEmail`, `"${email}" is not an email address`, "use e.g. oncall@example.com");
         return undefined;
     }
