@@ -145,7 +145,19 @@ describe("stack config", () => {
             refusedWith(with_((c) => delete c.domain), "olympus:domain: missing; set the public hostname users reach, e.g. ciam.example.com");
         });
 
-        for (const bad of ["Ciam.Example.com", "localhost", "ciam..example.com", "-ciam.example.com", "ciam.example.com/", "10.0.0.1", "*.example.com"]) {
+        it("a domain written as a URL, saying to drop the scheme", () => {
+            refusedWith(with_((c) => { c.domain = "https://ciam.example.com"; }),
+                'olympus:domain: "https://ciam.example.com" is a URL, not a hostname; drop the scheme: write ciam.example.com');
+            refusedWith(with_((c) => { c.domain = "https://CIAM.example.com/login"; }),
+                'olympus:domain: "https://CIAM.example.com/login" is a URL, not a hostname; drop the scheme and the path: write ciam.example.com');
+        });
+
+        it("a domain in upper case, giving the lower-case form", () => {
+            refusedWith(with_((c) => { c.domain = "Ciam.Example.com"; }),
+                'olympus:domain: "Ciam.Example.com" has upper-case letters; write it in lower case: ciam.example.com');
+        });
+
+        for (const bad of ["localhost", "ciam..example.com", "-ciam.example.com", "ciam.example.com/", "10.0.0.1", "*.example.com"]) {
             it(`a malformed domain: ${bad}`, () => {
                 refusedWith(with_((c) => { c.domain = bad; }),
                     `olympus:domain: "${bad}" is not a valid DNS hostname; use two or more dot-separated labels of lower-case letters, digits and '-', e.g. ciam.example.com`);
