@@ -112,7 +112,7 @@ describe("npm run plan", () => {
     it("exits 2 on an unknown argument, with the usage", async () => {
         const { code, stderr } = await plan("--stak", "us-eu");
         assert.strictEqual(code, 2);
-        assert.match(stderr, /^error: unknown argument --stak\nusage: npm run plan -- /);
+        assert.match(stderr, /^error: unknown argument --stak; did you mean --stack\?\nusage: npm run plan -- /);
     });
 
     it("exits 2 when an option lacks its value", async () => {
