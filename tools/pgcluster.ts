@@ -10,12 +10,35 @@ import * as os from "os";
 import * as path from "path";
 import { PostgresLayout, PostgresTuning, renderDbScript, renderPgHba, renderPostgresqlConf } from "../components/database/postgres";
 
-export const PG_BIN = process.env.OLYMPUS_PG_BIN ?? "/usr/lib/postgresql/15/bin";
+/** The PostgreSQL majors the rendered files are tested against, newest first. */
+export const SUPPORTED_PG_MAJORS = [17, 16, 15, 14] as const;
+/** Where Debian's and Ubuntu's postgresql-NN packages put each major's server binaries (NN/bin). */
+export const PG_PACKAGE_ROOT = "/usr/lib/postgresql";
+
+/**
+ * The server binaries the tests use: $OLYMPUS_PG_BIN when set, else the newest supported major
+ * installed, so the tests follow the distribution (Debian 12 ships 15, Ubuntu 24.04 16, Debian 13 17).
+ * Undefined when neither exists.
+ */
+export function findPgBin(env: NodeJS.ProcessEnv = process.env, root = PG_PACKAGE_ROOT): string | undefined {
+    const override = env.OLYMPUS_PG_BIN;
+    if (override !== undefined && override !== "") return fs.existsSync(path.join(override, "postgres")) ? override : undefined;
+    return SUPPORTED_PG_MAJORS.map((major) => path.join(root, String(major), "bin")).find((bin) => fs.existsSync(path.join(bin, "postgres")));
+}
+
+/** What is wrong when findPgBin finds nothing, in the words of the prerequisite check. */
+export function pgBinProblem(env: NodeJS.ProcessEnv = process.env, root = PG_PACKAGE_ROOT): string {
+    const override = env.OLYMPUS_PG_BIN;
+    if (override !== undefined && override !== "") return `OLYMPUS_PG_BIN=${override} holds no postgres binary`;
+    return `no PostgreSQL server binaries of a supported major (${SUPPORTED_PG_MAJORS.join(", ")}) in ${root}/<major>/bin`;
+}
+
+export const PG_BIN = findPgBin() ?? path.join(PG_PACKAGE_ROOT, String(SUPPORTED_PG_MAJORS[0]), "bin");
 const PG_USER = "postgres";
 const isRoot = process.getuid?.() === 0;
 
 export function postgresAvailable(): string | undefined {
-    if (!fs.existsSync(path.join(PG_BIN, "postgres"))) return `no PostgreSQL server binaries in ${PG_BIN}`;
+    if (findPgBin() === undefined) return pgBinProblem();
     if (!isRoot && os.userInfo().username !== PG_USER) return `run as root or as ${PG_USER}`;
     return undefined;
 }
