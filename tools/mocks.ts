@@ -1,9 +1,11 @@
 // Offline answers for the resources and provider calls the program makes: realistic ids, ARNs,
 // self-links and addresses, derived deterministically from the resource's name so two runs agree.
+// Keys and certificates are real (tools/x509.ts), so servers can be booted from a run's secrets.
 // A provider call without an answer here throws: an unmocked call must never pass silently.
 
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as x509 from "./x509";
 
 export const AWS_ACCOUNT_ID = "123456789012";
 
@@ -24,10 +26,75 @@ function uuid(seed: string): string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** A PEM block with deterministic (fake) contents. */
+/** A PEM block with deterministic (fake) contents: the Cloud SQL server CA, whose servers never run offline. */
 function pem(label: string, seed: string): string {
     const body = Buffer.from(hex(seed, 96), "hex").toString("base64");
     return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+const ORIGIN_CA_KEY_PEM = x509.privateKeyOutputs(x509.deterministicKey("offline-mock/cloudflare-origin-ecc-ca", "ECDSA", { ecdsaCurve: "P256" })).privateKeyPem;
+
+/**
+ * The offline stand-in for Cloudflare's Origin ECC root, which signs every OriginCaCertificate the
+ * mocks issue: trust it where a test plays Cloudflare's proxy. Its key and dates are fixed, so a
+ * copy from one process verifies certificates issued in another; only the signature differs.
+ */
+export const MOCK_ORIGIN_CA_PEM: string = x509.selfSignedCert(ORIGIN_CA_KEY_PEM, {
+    country: "US", province: "California", locality: "San Francisco", organization: "CloudFlare, Inc.",
+    organizationalUnit: "CloudFlare Origin SSL ECC Certificate Authority", commonName: "Offline mock Cloudflare Origin ECC Certificate Authority",
+}, {}, {
+    isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+    now: new Date("2019-08-23T22:00:00Z"), validityPeriodHours: 30 * 365 * 24, serialSeed: "offline-mock/cloudflare-origin-ecc-ca",
+}).certPem;
+
+/**
+ * An input without its secret marker: the mock monitor hands inputs over as the wire has them, so a
+ * secret (a key PEM from tls.PrivateKey) arrives wrapped.
+ */
+function plain(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(plain);
+    if (typeof value === "object" && value !== null) {
+        const v = value as Outputs;
+        if (v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return plain(v.value);
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    }
+    return value;
+}
+
+/** The validities (days) Cloudflare's API accepts for an Origin CA certificate. */
+const ORIGIN_CA_VALIDITY_DAYS = [7, 30, 90, 365, 730, 1095, 5475];
+
+/** The tls provider's `subject` block (a one-element list in older SDKs). */
+function subjectOf(value: unknown): x509.Subject | undefined {
+    const s = (Array.isArray(value) ? value[0] : value) as Outputs | undefined;
+    if (!s) return undefined;
+    const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+    return {
+        commonName: str(s.commonName), organization: str(s.organization), organizationalUnit: str(s.organizationalUnit),
+        streetAddresses: (s.streetAddresses as unknown[] | undefined)?.map(String), locality: str(s.locality), province: str(s.province),
+        country: str(s.country), postalCode: str(s.postalCode), serialNumber: str(s.serialNumber), emailAddress: str(s.emailAddress),
+    };
+}
+
+function altNamesOf(inputs: Outputs): x509.AltNames {
+    const list = (v: unknown) => (v as unknown[] | undefined)?.map(String);
+    return { dnsNames: list(inputs.dnsNames), ipAddresses: list(inputs.ipAddresses), uris: list(inputs.uris) };
+}
+
+function certificateOptions(name: string, inputs: Outputs): x509.CertificateOptions {
+    return {
+        validityPeriodHours: Number(inputs.validityPeriodHours),
+        allowedUses: (inputs.allowedUses as unknown[] | undefined)?.map(String),
+        isCaCertificate: Boolean(inputs.isCaCertificate),
+        maxPathLength: inputs.maxPathLength === undefined ? undefined : Number(inputs.maxPathLength),
+        setSubjectKeyId: Boolean(inputs.setSubjectKeyId),
+        setAuthorityKeyId: Boolean(inputs.setAuthorityKeyId),
+        serialSeed: name,
+    };
+}
+
+function issued(cert: x509.IssuedCertificate): Outputs {
+    return { certPem: cert.certPem, validityStartTime: cert.validityStartTime, validityEndTime: cert.validityEndTime, readyForRenewal: false };
 }
 
 /**
@@ -129,14 +196,29 @@ const SHAPES: Readonly<Record<string, Shape>> = {
         networkInterfaces: (inputs.networkInterfaces as Outputs[] | undefined)?.map((ni) => ({ ...ni, networkIp: ni.networkIp ?? privateAddress(name) })),
         currentStatus: "RUNNING",
     }),
-    "tls:index/privateKey:PrivateKey": ({ name, inputs }) => ({
-        privateKeyPem: pem(`${inputs.algorithm} PRIVATE KEY`, `key/${name}`),
-        publicKeyPem: pem("PUBLIC KEY", `pub/${name}`),
-        publicKeyFingerprintSha256: `SHA256:${hex(`fp/${name}`, 43)}`,
-    }),
-    "tls:index/selfSignedCert:SelfSignedCert": ({ name }) => ({ certPem: pem("CERTIFICATE", `ca/${name}`), validityStartTime: "2026-11-27T00:00:00Z" }),
-    "tls:index/certRequest:CertRequest": ({ name }) => ({ certRequestPem: pem("CERTIFICATE REQUEST", `csr/${name}`) }),
-    "tls:index/locallySignedCert:LocallySignedCert": ({ name }) => ({ certPem: pem("CERTIFICATE", `cert/${name}`), validityStartTime: "2026-11-27T00:00:00Z" }),
+    // Keys derive from the resource name: the same name gives the same key in every run.
+    "tls:index/privateKey:PrivateKey": ({ name, inputs: wire }) => {
+        const inputs = plain(wire) as Outputs;
+        const ecdsaCurve = String(inputs.ecdsaCurve ?? "P224");
+        const rsaBits = Number(inputs.rsaBits ?? 2048);
+        const key = x509.deterministicKey(name, inputs.algorithm as x509.KeyAlgorithm, { ecdsaCurve: ecdsaCurve as x509.EcdsaCurve, rsaBits });
+        return { ecdsaCurve, rsaBits, ...x509.privateKeyOutputs(key) };
+    },
+    "tls:index/selfSignedCert:SelfSignedCert": ({ name, inputs: wire }) => {
+        const inputs = plain(wire) as Outputs;
+        const cert = x509.selfSignedCert(String(inputs.privateKeyPem), subjectOf(inputs.subject), altNamesOf(inputs), certificateOptions(name, inputs));
+        return { ...issued(cert), keyAlgorithm: cert.signerKeyAlgorithm };
+    },
+    "tls:index/certRequest:CertRequest": ({ inputs: wire }) => {
+        const inputs = plain(wire) as Outputs;
+        return x509.certRequest(String(inputs.privateKeyPem), subjectOf(inputs.subject), altNamesOf(inputs));
+    },
+    "tls:index/locallySignedCert:LocallySignedCert": ({ name, inputs: wire }) => {
+        const inputs = plain(wire) as Outputs;
+        const request = x509.parseCertRequest(String(inputs.certRequestPem));
+        const cert = x509.signRequest(request, String(inputs.caCertPem), String(inputs.caPrivateKeyPem), certificateOptions(name, inputs));
+        return { ...issued(cert), caKeyAlgorithm: cert.signerKeyAlgorithm };
+    },
     "aws:ec2/eip:Eip": ({ id, name, region }) => ({
         allocationId: id,
         publicIp: testNetAddress(name),
@@ -150,11 +232,19 @@ const SHAPES: Readonly<Record<string, Shape>> = {
         port: 5432,
         resourceId: `db-${hex(`${name}/rid`, 26).toUpperCase()}`,
     }),
-    "cloudflare:index/originCaCertificate:OriginCaCertificate": ({ name, inputs }) => ({
-        certificate: pem("CERTIFICATE", `origin-ca/${name}`),
-        expiresOn: "2041-11-23T00:00:00Z",
-        requestType: inputs.requestType,
-    }),
+    // Cloudflare sets its own subject and takes the names from `hostnames`, not from the request.
+    "cloudflare:index/originCaCertificate:OriginCaCertificate": ({ name, inputs: wire }) => {
+        const inputs = plain(wire) as Outputs;
+        const days = Number(inputs.requestedValidity ?? 5475);
+        if (!ORIGIN_CA_VALIDITY_DAYS.includes(days)) throw new Error(`requested_validity ${days} is not one of ${ORIGIN_CA_VALIDITY_DAYS.join(", ")} days`);
+        const cert = x509.signRequest(x509.parseCertRequest(String(inputs.csr)), MOCK_ORIGIN_CA_PEM, ORIGIN_CA_KEY_PEM, {
+            subject: x509.encodeName({ organization: "CloudFlare, Inc.", organizationalUnit: "CloudFlare Origin CA", commonName: "CloudFlare Origin Certificate" }),
+            names: { dnsNames: ((inputs.hostnames as unknown[] | undefined) ?? []).map(String) },
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+            setSubjectKeyId: true, validityPeriodHours: days * 24, serialSeed: `origin-ca/${name}`,
+        });
+        return { certificate: cert.certPem, expiresOn: cert.validityEndTime, requestType: inputs.requestType, requestedValidity: days };
+    },
     "cloudflare:index/loadBalancerPool:LoadBalancerPool": ({ inputs }) => ({ enabled: true, minimumOrigins: inputs.minimumOrigins ?? 1, healthy: true }),
     "cloudflare:index/loadBalancer:LoadBalancer": ({ inputs }) => ({ enabled: true, ttl: inputs.ttl ?? 30 }),
     "aws:sns/topic:Topic": ({ inputs, region, name }) => ({ arn: `arn:aws:sns:${region}:${AWS_ACCOUNT_ID}:${inputs.name ?? name}` }),
@@ -338,8 +428,17 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
             }
             case "aws:ssm/getParameter:getParameter": {
                 const name = String(args.inputs.name);
-                const value = name.endsWith("/ami-id") ? `ami-${hex(`${provider?.region}/${name}`, 17)}` : `offline-${hex(name, 8)}`;
+                // Public AMI parameters (Debian's /aws/service/debian/release/..., Canonical's .../ami-id) hold an AMI id.
+                const value = /^\/aws\/service\/.*(\/ami-id|\/(amd64|arm64))$/.test(name) ? `ami-${hex(`${provider?.region}/${name}`, 17)}` : `offline-${hex(name, 8)}`;
                 return { id: name, name, value, insecureValue: value, type: "String", version: 1, arn: `arn:aws:ssm:${provider?.region}:${AWS_ACCOUNT_ID}:parameter${name}` };
+            }
+            case "gcp:compute/getImage:getImage": {
+                // A family resolves to its current image (debian-cloud's names: debian-13-trixie-vYYYYMMDD).
+                const project = String(args.inputs.project ?? provider?.project ?? "offline-project");
+                const family = String(args.inputs.family ?? args.inputs.name);
+                const name = args.inputs.family ? `${family.replace(/^debian-13/, "debian-13-trixie")}-v20261120` : family;
+                const selfLink = `https://www.googleapis.com/compute/v1/projects/${project}/global/images/${name}`;
+                return { id: `projects/${project}/global/images/${name}`, name, family, project, selfLink, status: "READY", archiveSizeBytes: 0 };
             }
             case "gcp:compute/getZones:getZones": {
                 const region = args.inputs.region ?? provider?.region;
