@@ -2,10 +2,13 @@
 // the same run instead of re-running it), and queries over what a run recorded.
 
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { OfflineRun, PROJECT_DIR, RecordedResource, redact, reveal, runOffline } from "../tools/engine";
 import { listStacks, readProject } from "../tools/stackfile";
+import { tempDir } from "./tempdirs";
+
+export { removeTempDir, removeTempDirs, tempDir } from "./tempdirs";
 
 const runs = new Map<string, Promise<OfflineRun>>();
 
@@ -19,12 +22,26 @@ export function shippedStacks(): string[] {
     return listStacks(readProject(PROJECT_DIR));
 }
 
-/** Write a stack file to a temporary directory and return its path. */
+/** Write a stack file to a temporary directory (removed at exit) and return its path. */
 export function tempStackFile(name: string, text: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-stack-"));
-    const file = path.join(dir, `Pulumi.${name}.yaml`);
+    const file = path.join(tempDir("stack"), `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, text);
     return file;
+}
+
+/**
+ * This project as `pulumi new` makes it under another name: Pulumi.yaml with `name` replaced
+ * (comments kept), and the real program. Returns the project's directory (removed at exit).
+ */
+export function tempProject(name: string, edit?: (doc: YAML.Document) => void): string {
+    const dir = tempDir("project");
+    const doc = YAML.parseDocument(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+    doc.set("name", name);
+    edit?.(doc);
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), doc.toString());
+    // The offline engine loads `<project>/index.ts`; this one is the real program.
+    fs.writeFileSync(path.join(dir, "index.ts"), `module.exports = require(${JSON.stringify(path.join(PROJECT_DIR, "index.ts"))});\n`);
+    return dir;
 }
 
 export function ofType(run: OfflineRun, type: string): RecordedResource[] {

@@ -1,6 +1,6 @@
 // `pulumi new` from this repository: the template's prompts, answered as a person would (defaults
 // taken, secrets encrypted into `secure:` values), make a stack file that plans offline and passes
-// the policy pack.
+// the policy pack, under this project's name and under the name a fork gives it.
 
 import * as assert from "assert";
 import * as fs from "fs";
@@ -8,8 +8,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { PACK_NAME, policies } from "../../policies/policies";
 import { evaluatePolicies } from "../../tools/analyzer";
-import { PROJECT_DIR, isSecretValue, runOffline } from "../../tools/engine";
-import { tempStackFile } from "../helpers";
+import { OfflineRun, PROJECT_DIR, isSecretValue, runOffline } from "../../tools/engine";
+import { tempProject, tempStackFile } from "../helpers";
 
 const ANSWERS: Record<string, string> = {
     "olympus:domain": "id.acme.example",
@@ -30,14 +30,28 @@ describe("the template (pulumi new)", () => {
         for (const [key, p] of Object.entries(prompts)) assert.ok(p.description.length > 20, `${key} explains itself`);
     });
 
-    it("makes a stack file that plans offline and passes the policy pack", async () => {
+    /** The stack file `pulumi new` writes once the prompts are answered. */
+    function answeredStackFile(): string {
         const config: Record<string, unknown> = {};
         for (const [key, p] of Object.entries(prompts)) {
             // pulumi new writes a secret answer encrypted: the offline engine never sees its text.
             config[key] = p.secret ? { secure: "v1:AAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBB" } : p.default ?? ANSWERS[key];
             assert.ok(config[key] !== undefined, `an answer for ${key}`);
         }
-        const run = await runOffline({ stackFile: tempStackFile("acme", YAML.stringify({ config })) });
+        return tempStackFile("acme", YAML.stringify({ config }));
+    }
+
+    it("makes a stack file that plans offline and passes the policy pack", async () => {
+        await plansAndPasses(await runOffline({ stackFile: answeredStackFile() }));
+    });
+
+    it("plans and passes the same with the project renamed at pulumi new (acme-ciam): the keys stay olympus:*", async () => {
+        const run = await runOffline({ projectDir: tempProject("acme-ciam"), stackFile: answeredStackFile() });
+        assert.strictEqual(run.project, "acme-ciam");
+        await plansAndPasses(run);
+    });
+
+    async function plansAndPasses(run: OfflineRun): Promise<void> {
         const regions = run.resources.filter((r) => r.type === "olympus:index:Region").map((r) => r.name);
         assert.deepStrictEqual(regions, ["us-east", "eu-west"]);
         const credentials = run.resources.find((r) => r.name === "us-east-credentials" && /secretVersion/.test(r.type))!;
@@ -45,5 +59,5 @@ describe("the template (pulumi new)", () => {
         const version: string = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "policies", "package.json"), "utf8")).version;
         const violations = await evaluatePolicies(run, policies, PACK_NAME, version);
         assert.deepStrictEqual(violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.message), []);
-    });
+    }
 });
