@@ -1,10 +1,12 @@
 // `npm run docs`: regenerate docs/topologies.md, a picture of every shipped stack's topology drawn
-// from its plan (Mermaid, which GitHub renders). A test fails when the file is out of date.
+// from its plan (Mermaid, which GitHub renders), and the operations tables (what works in which
+// state, from topology/operations.ts) wherever a doc marks one. A test fails when either is out of date.
 
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../topology/config";
 import { renderMermaid } from "../topology/diagram";
+import { DeploymentState, renderOperationsTable } from "../topology/operations";
 import { planTopology } from "../topology/plan";
 import { PROJECT_DIR } from "./engine";
 import { listStacks, readProject, resolveConfig, stackFilePath } from "./stackfile";
@@ -42,8 +44,32 @@ export function renderTopologiesDoc(): string {
     return out.join("\n");
 }
 
+/** `<!-- operations: STATE... -->` table `<!-- /operations -->`: the operations table for those states. */
+const OPERATIONS_BLOCK = /(<!-- operations: ([a-z -]+?) -->)\n(?:[\s\S]*?\n)?(<!-- \/operations -->)/g;
+
+/** The docs whose operations blocks `npm run docs` keeps current. */
+export function docsWithOperations(): string[] {
+    const runbooks = path.join(PROJECT_DIR, "docs", "runbooks");
+    return [path.join(PROJECT_DIR, "README.md"), ...fs.readdirSync(runbooks).map((f) => path.join(runbooks, f))]
+        .filter((f) => /<!-- operations: /.test(fs.readFileSync(f, "utf8")));
+}
+
+/** The text with every operations block re-rendered from the table. */
+export function renderOperationsBlocks(text: string): string {
+    return text.replace(OPERATIONS_BLOCK, (_all, open: string, states: string, close: string) =>
+        `${open}\n${renderOperationsTable(states.trim().split(/\s+/) as DeploymentState[])}\n${close}`);
+}
+
 if (require.main === module) {
     fs.mkdirSync(path.dirname(TOPOLOGIES_DOC), { recursive: true });
     fs.writeFileSync(TOPOLOGIES_DOC, renderTopologiesDoc());
     console.log(`wrote ${path.relative(process.cwd(), TOPOLOGIES_DOC)}`);
+    for (const doc of docsWithOperations()) {
+        const text = fs.readFileSync(doc, "utf8");
+        const next = renderOperationsBlocks(text);
+        if (next !== text) {
+            fs.writeFileSync(doc, next);
+            console.log(`wrote ${path.relative(process.cwd(), doc)} (operations table)`);
+        }
+    }
 }

@@ -126,10 +126,14 @@ export function formatReport(rep: PlanReport): string {
     out.push("", `Failover detection: at most ${rep.failoverDetectionSeconds} s (${rep.failoverFormula})`);
     if (rep.failover) {
         const f = rep.failover;
-        out.push("", `With ${f.down.join(", ")} down (Cloudflare walks each list, skips unhealthy pools, then the fallback)`);
+        const also = f.unready.filter((r) => !f.down.includes(r));
+        out.push("", `With ${f.down.join(", ")} down${also.length > 0 ? `, and so ${also.join(", ")} not ready (they depend on the primary)` : ""} ` +
+            "(Cloudflare walks each list, skips unhealthy pools, then the fallback)");
         out.push(...table([["CODE", "REGION", "SERVED BY", ""], ...f.codes.map((c) => [c.code, c.name,
             c.servedBy === FALLBACK ? `${FALLBACK} (every listed region is down)` : c.servedBy, c.failedOver ? `failed over from ${c.order[0]}` : ""])]));
         out.push(...Object.entries(f.pinned).map(([region, to]) => `  clients pinned by ${region}: ${to}`));
+        out.push("", `What users can do meanwhile (${f.state}): ${f.summary}`);
+        out.push(...table([["OPERATION", "REQUEST", "RESULT"], ...f.operations.map((o) => [o.operation, o.request, o.result])]));
     }
     const mk = rep.masterKey;
     out.push("", `Master key: ${mk.source}${mk.generations.length > 0 ? ` (generations, newest first: ${mk.generations.join(", ")})` : ""}, ` +

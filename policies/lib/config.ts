@@ -21,7 +21,8 @@ export function topologySetting(config: { topology?: TopologySetting }): Topolog
     return config.topology ?? "auto";
 }
 
-export const POSTGRES_PORTS = [5432];
+/** PostgreSQL's port, and PgBouncer's (a pooler in front of it is the same database, reached another way). */
+export const POSTGRES_PORTS = [5432, 6432];
 
 export const NETWORK_DEFAULTS = {
     /** Ports treated as PostgreSQL. */

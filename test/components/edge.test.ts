@@ -5,7 +5,6 @@
 
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import * as YAML from "yaml";
@@ -14,7 +13,7 @@ import { loadConfig } from "../../topology/config";
 import { FALLBACK, failoverView } from "../../topology/failover";
 import { Plan, planTopology } from "../../topology/plan";
 import { OfflineRun, RecordedResource, isSecretValue, reveal, runOffline } from "../../tools/engine";
-import { inRegion, inputs, ofType, stackRun, tempStackFile } from "../helpers";
+import { inRegion, inputs, ofType, removeTempDir, stackRun, tempDir, tempStackFile } from "../helpers";
 
 const LB = "cloudflare:index/loadBalancer:LoadBalancer";
 const POOL = "cloudflare:index/loadBalancerPool:LoadBalancerPool";
@@ -237,13 +236,24 @@ describe("Edge: stacks that change it", () => {
 });
 
 describe("failover view (npm run plan -- --down)", () => {
-    it("sends the primary's users to the next region when the primary is down (us-eu)", async () => {
+    it("sends a replica region's users to the next region, where everything works (aws-global)", async () => {
+        const plan = planOf(await stackRun("aws-global"));
+        const view = failoverView(plan, ["eu-west"]);
+        assert.strictEqual(view.state, "region-down");
+        assert.deepStrictEqual(view.unready, ["eu-west"]);
+        const weu = view.codes.find((c) => c.code === "WEU")!;
+        assert.ok(weu.failedOver && weu.servedBy !== "eu-west" && weu.servedBy !== FALLBACK, weu.servedBy);
+        assert.ok(view.operations.every((o) => o.works));
+    });
+
+    it("with the primary down, every region depends on it: the maintenance page everywhere until promotion (us-eu)", async () => {
         const plan = planOf(await stackRun("us-eu"));
         const view = failoverView(plan, ["us-east"]);
-        for (const c of view.codes) assert.strictEqual(c.servedBy, "eu-west", c.code);
-        assert.ok(view.codes.find((c) => c.code === "ENAM")!.failedOver);
-        assert.ok(!view.codes.find((c) => c.code === "WEU")!.failedOver);
-        assert.deepStrictEqual(view.pinned, { "us-east": "eu-west", "eu-west": "eu-west" });
+        assert.strictEqual(view.state, "primary-down");
+        assert.deepStrictEqual(view.unready, ["us-east", "eu-west"]);
+        for (const c of view.codes) assert.strictEqual(c.servedBy, FALLBACK, c.code);
+        assert.deepStrictEqual(view.pinned, { "us-east": FALLBACK, "eu-west": FALLBACK });
+        assert.ok(view.operations.every((o) => !o.works && /maintenance page/.test(o.result)));
     });
 
     it("per-region: EU codes never reach the US region, even with the EU region down", async () => {
@@ -272,12 +282,17 @@ describe("the maintenance Worker, run for real", () => {
         const run = await stackRun("us-eu");
         const script = inputs(only(run, "cloudflare:index/workersScript:WorkersScript"));
         assert.strictEqual(script.mainModule, "worker.js");
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-worker-"));
+        const dir = tempDir("worker");
         const file = path.join(dir, "worker.mjs");
         fs.writeFileSync(file, script.content);
         // eslint-disable-next-line @typescript-eslint/no-implied-eval
         const load = new Function("u", "return import(u)") as (u: string) => Promise<{ default: typeof worker }>;
-        worker = (await load(pathToFileURL(file).href)).default;
+        try {
+            worker = (await load(pathToFileURL(file).href)).default;
+        } finally {
+            // Once imported, the module lives in memory; the file is not needed again.
+            removeTempDir(dir);
+        }
     });
 
     it("answers a browser with 503, Retry-After and a page naming the domain, never cached", async () => {

@@ -40,6 +40,14 @@ describe("olympus-database-disallow-public-access", () => {
             assert.strictEqual((await check(SG, { ingress: [{ protocol: "tcp", fromPort: 5000, toPort: 6000, cidrBlocks: ["0.0.0.0/0"] }] })).violations.length, 1);
         });
 
+        it("refuses PgBouncer's port open to the world by default, and passes it when ports names only 5432", async () => {
+            const pgbouncer = { ingress: [{ protocol: "tcp", fromPort: 6432, toPort: 6432, cidrBlocks: ["0.0.0.0/0"] }] };
+            const outcome = await check(SG, pgbouncer);
+            assert.deepStrictEqual(outcome.violations.map((v) => v.message),
+                ["opens PostgreSQL (port 6432) to 0.0.0.0/0: admit only the database's peers (its app servers and replicas), by address"]);
+            assertNoViolations(await check(SG, pgbouncer, { ports: [5432] }));
+        });
+
         it("passes HTTPS open to the world (that is the origin's job)", async () => {
             assertNoViolations(await check(SG, { ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }] }));
         });
