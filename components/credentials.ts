@@ -20,6 +20,10 @@ export interface CredentialsArgs {
     readonly cacheInvalidationUrl?: pulumi.Input<string>;
 }
 
+/** Which credentials each server role receives (least privilege: a server reads only what it uses). */
+export const APP_CREDENTIALS = ["monitor", ...databaseServices().map((s) => s.database)] as const;
+export const DATABASE_CREDENTIALS = ["replicator", "rewind", "monitor", ...databaseServices().map((s) => s.database)] as const;
+
 /** Give it a random provider through `opts.providers`. */
 export class Credentials extends pulumi.ComponentResource {
     /**
@@ -39,5 +43,25 @@ export class Credentials extends pulumi.ComponentResource {
                 ...(cacheInvalidationUrl ? { cacheInvalidationUrl } : {}),
             })));
         this.registerOutputs({ bundle: this.bundle });
+    }
+
+    /**
+     * What an app server reads: the service and monitoring passwords, SMTP, the invalidation channel,
+     * and (a managed writer's, which creates the roles) the admin password. Never replication's or rewind's.
+     */
+    forApp(o: { admin: boolean }): pulumi.Output<string> {
+        return this.subset([...APP_CREDENTIALS, ...(o.admin ? ["admin"] : []), "smtpUrl", "cacheInvalidationUrl"]);
+    }
+
+    /** What a database server reads: replication, rewind, monitoring and the service passwords it sets. Never SMTP or the admin's. */
+    forDatabase(): pulumi.Output<string> {
+        return this.subset(DATABASE_CREDENTIALS);
+    }
+
+    private subset(keys: readonly string[]): pulumi.Output<string> {
+        return pulumi.secret(this.bundle.apply((b) => {
+            const all = JSON.parse(b) as Record<string, string>;
+            return JSON.stringify(Object.fromEntries(keys.filter((k) => all[k] !== undefined).map((k) => [k, all[k]])));
+        }));
     }
 }

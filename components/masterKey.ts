@@ -12,7 +12,11 @@ import { MasterKeyConfig } from "../topology/config";
 /** Tags (AWS) and labels (GCP) that mark master-key material; the policy pack reads them. */
 export const MASTER_KEY_TAG = { "olympus-secret": "master-key" } as const;
 
-/** Length of a generated key: what Kratos' xchacha20 cipher needs, and more than Hydra's minimum. */
+/**
+ * The length of every key: Kratos' secrets.cipher (xchacha20-poly1305) takes keys of exactly 32
+ * characters (https://www.ory.sh/docs/kratos/reference/configuration, secrets.cipher), and Hydra's
+ * secrets.system at least 16. An existing key of another length is refused at preview.
+ */
 export const KEY_LENGTH = 32;
 
 /**
@@ -35,8 +39,12 @@ export function parseKeyset(text: string, where: string): string[] {
         throw new Error(`${where}: holds no key; store a JSON list of keys, newest first: ["newest-key", "older-key"]`);
     }
     keys.forEach((k, i) => {
-        if (typeof k !== "string" || k.length < KEY_LENGTH || /[\s,]/.test(k)) {
-            throw new Error(`${where}: key ${i + 1} of ${keys.length} is not a key of at least ${KEY_LENGTH} characters without spaces or commas`);
+        if (typeof k !== "string" || /[\s,]/.test(k)) {
+            throw new Error(`${where}: key ${i + 1} of ${keys.length} is not a key of ${KEY_LENGTH} characters without spaces or commas`);
+        }
+        if (k.length !== KEY_LENGTH) {
+            throw new Error(`${where}: key ${i + 1} of ${keys.length} has ${k.length} characters; Kratos' cipher needs exactly ${KEY_LENGTH}, ` +
+                `so store keys of ${KEY_LENGTH} characters (e.g. \`openssl rand -hex 16\`)`);
         }
     });
     if (new Set(keys).size !== keys.length) throw new Error(`${where}: lists the same key twice`);

@@ -106,7 +106,8 @@ export class Olympus extends pulumi.ComponentResource {
         let gcpNetwork = firstGcp ? sharedNetwork("gcp-network", this, provider(firstGcp)) : undefined;
         if (gcpNetwork && args.settings.databaseMode === "managed") {
             // Cloud SQL's private addresses come from a range peered into the shared network, once per stack.
-            gcpNetwork = { ...gcpNetwork, sqlPeering: sqlPeering(gcpNetwork, this, provider(firstGcp!)) };
+            const peering = sqlPeering(gcpNetwork, this, provider(firstGcp!));
+            gcpNetwork = { ...gcpNetwork, sqlPeering: peering.connection, sqlRange: peering.range };
         }
         const sharedNetworks: SharedNetworks = { gcp: gcpNetwork };
 
@@ -147,6 +148,7 @@ function primaryRef(primary: Region): PrimaryRef {
     return managed
         ? {
             databaseHost: managed.host,
+            databaseTls: managed.tls,
             managed: { id: managed.id, cloud: primary.cloud, location: primary.location, networkId: primary.networkId, cidr: primary.cidr },
         }
         : { databaseHost: primary.addresses.database! };

@@ -15,8 +15,8 @@ import { DatabaseCa } from "./database/tls";
 import { MASTER_KEY_TAG, MasterKey } from "./masterKey";
 import { PLATFORMS } from "./platform";
 import { Firewalls, ManagedDatabase, PeeringRequest, Platform, PublicAddress, RegionNetwork, SharedNetworks } from "./platform/types";
-import { AppConfig, renderAppUserData } from "./runtime/appServer";
-import { DbConfig, serverLayout } from "./runtime/databaseServer";
+import { AppConfig, DatabaseTls, appServerConfig, renderAppUserData } from "./runtime/appServer";
+import { DbConfig, databaseServerConfig, serverLayout } from "./runtime/databaseServer";
 import { databaseServices } from "./runtime/services";
 
 /** What a Region needs to know of another region to let it in. */
@@ -49,6 +49,8 @@ export interface RegionSettings {
 export interface PrimaryRef {
     /** The self-managed database's public address, or the managed instance's host. */
     readonly databaseHost: pulumi.Output<string>;
+    /** How writes to it are verified (a managed primary: its own region's CA). */
+    readonly databaseTls?: pulumi.Output<DatabaseTls>;
     /** Managed: the instance a replica follows (ARN or name); AWS: the VPC to peer with. */
     readonly managed?: { readonly id: pulumi.Output<string>; readonly cloud: string; readonly location: string; readonly networkId: pulumi.Output<string>; readonly cidr: string };
 }
@@ -79,7 +81,7 @@ export interface RegionArgs {
 interface DatabaseEndpoints {
     readonly writeHost: pulumi.Output<string>;
     readonly readHost: pulumi.Output<string>;
-    readonly tls: pulumi.Output<{ sslMode: "verify-full" | "verify-ca"; caUrl?: string; caPem?: string }>;
+    readonly tls: pulumi.Output<DatabaseTls>;
     /** Managed writers: the admin the app server creates the service roles with. */
     readonly adminUser?: string;
 }
@@ -128,6 +130,8 @@ export class Region extends pulumi.ComponentResource {
     private readonly firewalls: Firewalls;
     private dbConfigSecret?: pulumi.Output<string>;
     private tuning?: PostgresTuning;
+    /** Managed, GCP: Cloud SQL's private range, which the servers may reach. */
+    private readonly sqlRange?: pulumi.Output<string>;
     /** Managed, AWS primary: the peerings accepted, by requesting region. */
     private readonly accepted = new Map<string, pulumi.Output<string>>();
 
@@ -139,27 +143,40 @@ export class Region extends pulumi.ComponentResource {
         this.settings = settings;
 
         this.net = platform.network(name, region, args.sharedNetworks, this);
+        this.sqlRange = args.sharedNetworks.gcp?.sqlRange;
         this.firewalls = platform.firewalls(name, region, this.net, args.cloudflareIpv4, this);
         const appAddress = platform.publicAddress(name, region, "app", this);
 
         // The region's copies: an AWS region reads the native replica of a generated AWS source.
         const replica = region.cloud === "aws" ? args.masterKey.replicaArn(region.location) : undefined;
         const masterKeySecret = replica ?? this.copy(platform, "master-key", args.masterKey.keyset, { ...MASTER_KEY_TAG, "olympus-role": "copy" });
-        const credentialsSecret = this.copy(platform, "credentials", args.credentials.bundle, { ...CREDENTIALS_TAG });
+        const writer = region.role !== "replica";
+        // The app server's passwords; a managed writer's also the admin's, with which it creates the roles.
+        const credentialsSecret = this.copy(platform, "credentials", args.credentials.forApp({ admin: writer && settings.databaseMode === "managed" }), { ...CREDENTIALS_TAG });
         const originTlsSecret = this.copy(platform, "origin-tls", args.originTls, { ...ORIGIN_TLS_TAG });
 
-        const writer = region.role !== "replica";
         if (!writer && !args.primary) throw new Error(`region ${region.name} is a replica but has no primary region to follow`);
         let endpoints: DatabaseEndpoints;
         let dbAddress: PublicAddress | undefined;
         if (settings.databaseMode === "self-managed") {
             dbAddress = platform.publicAddress(name, region, "database", this);
-            endpoints = this.selfManaged(name, platform, args, dbAddress, credentialsSecret);
+            endpoints = this.selfManaged(name, platform, args, dbAddress);
         } else {
             endpoints = this.managed(name, platform, args, args.credentials);
         }
 
         const appConfigSecret = platform.secret(name, region, "app-config", { "olympus-secret": "runtime-config" }, this);
+        const appServer = appServerConfig({
+            regionName: region.name,
+            domain: settings.domain,
+            images: settings.images,
+            readinessIntervalSeconds: settings.readiness.checkIntervalSeconds,
+            cache: { introspectionTtlSeconds: settings.cache.introspectionTtlSeconds },
+            originPulls: settings.edge.authenticatedOriginPulls,
+            // Set whether or not the load balancer's rule reads it: turning the rule on, or growing
+            // from one region to two, changes only this region's app-config.
+            pin: { cookie: settings.edge.pin.cookie, value: region.pinValue, ttlSeconds: settings.edge.pin.ttlSeconds },
+        });
         const appConfig: pulumi.Output<AppConfig> = pulumi.all([endpoints.writeHost, endpoints.readHost, endpoints.tls]).apply(([writeHost, readHost, tls]) => ({
             writer,
             writeHost,
@@ -169,28 +186,20 @@ export class Region extends pulumi.ComponentResource {
             tls,
             ...(writer && endpoints.adminUser ? { bootstrapRoles: { adminUser: endpoints.adminUser } } : {}),
             writesPaused: settings.edge.writesPaused,
+            ...appServer,
         }));
         platform.secretValue(name, "app-config", appConfigSecret, appConfig.apply((c) => JSON.stringify(c)), this);
         const appIdentity = platform.serverIdentity(name, region, "app",
             { "master-key": masterKeySecret, credentials: credentialsSecret, "app-config": appConfigSecret, "origin-tls": originTlsSecret }, this);
 
-        const appUserData = pulumi.all([masterKeySecret, credentialsSecret, appConfigSecret, originTlsSecret, endpoints.readHost])
-            .apply(([masterKey, credentials, appConfigRef, originTls, readHost]) => renderAppUserData({
+        const appUserData = pulumi.all([masterKeySecret, credentialsSecret, appConfigSecret, originTlsSecret])
+            .apply(([masterKey, credentials, appConfigRef, originTls]) => renderAppUserData({
                 cloud: region.cloud,
                 location: region.location,
                 regionName: region.name,
-                domain: settings.domain,
-                images: settings.images,
-                secrets: { masterKey, credentials, appConfig: appConfigRef, originTls },
-                localDatabase: { host: readHost, port: POSTGRES_PORT },
-                readinessIntervalSeconds: settings.readiness.checkIntervalSeconds,
-                cache: { introspectionTtlSeconds: settings.cache.introspectionTtlSeconds },
-                originPulls: settings.edge.authenticatedOriginPulls,
-                // Set whether or not the load balancer's rule reads it: turning the rule on, or growing
-                // from one region to two, must not change user-data (it would rebuild the app server).
-                pin: { cookie: settings.edge.pin.cookie, value: region.pinValue, ttlSeconds: settings.edge.pin.ttlSeconds },
+                secrets: { "master-key": masterKey, credentials, "app-config": appConfigRef, "origin-tls": originTls },
             }));
-        const appServer = platform.server(name, region, {
+        const appServerId = platform.server(name, region, {
             role: "app",
             size: settings.servers.app,
             userData: appUserData,
@@ -202,7 +211,7 @@ export class Region extends pulumi.ComponentResource {
         }, this);
 
         platform.monitoring(name, region, {
-            appServer,
+            appServer: appServerId,
             databaseServer: this.database?.serverId,
             managedDatabase: this.managedDatabase?.metricsId,
             replica: !writer,
@@ -255,16 +264,17 @@ export class Region extends pulumi.ComponentResource {
     }
 
     /** A PostgreSQL node on its own server, converged to the role its db-config says (written by `connect`). */
-    private selfManaged(name: string, platform: Platform, args: RegionArgs, address: PublicAddress, credentials: pulumi.Output<string>): DatabaseEndpoints {
+    private selfManaged(name: string, platform: Platform, args: RegionArgs, address: PublicAddress): DatabaseEndpoints {
         const { region, settings } = args;
         const ca = args.databaseCa;
         if (!ca) throw new Error(`region ${region.name}: a self-managed database needs the stack's database CA`);
         const cert = ca.issue(`${name}-db`, `${region.name} database`, [address.ip, region.privateAddresses.database], this);
         const tlsSecret = this.copy(platform, "db-tls", pulumi.secret(pulumi.all([ca.certPem, cert.certPem, cert.keyPem])
             .apply(([ca, c, key]) => JSON.stringify({ ca, cert: c, key }))), { "olympus-secret": "database-tls" });
+        const credentials = this.copy(platform, "db-credentials", args.credentials.forDatabase(), { ...CREDENTIALS_TAG });
         this.dbConfigSecret = platform.secret(name, region, "db-config", { "olympus-secret": "runtime-config" }, this);
         const identity = platform.serverIdentity(name, region, "database",
-            { credentials, "db-tls": tlsSecret, "db-config": this.dbConfigSecret }, this);
+            { "db-credentials": credentials, "db-tls": tlsSecret, "db-config": this.dbConfigSecret }, this);
         const dataDiskGb = settings.servers.database.dataDiskGb;
         this.tuning = {
             walKeepSize: "1GB",
@@ -285,7 +295,7 @@ export class Region extends pulumi.ComponentResource {
             firewalls: this.firewalls,
             address,
             identity,
-            secrets: { credentials, tls: tlsSecret, dbConfig: this.dbConfigSecret },
+            secrets: { "db-credentials": credentials, "db-tls": tlsSecret, "db-config": this.dbConfigSecret },
         }, { parent: this });
         const local = pulumi.output(region.privateAddresses.database);
         return {
@@ -310,7 +320,7 @@ export class Region extends pulumi.ComponentResource {
             network: this.net,
             firewalls: this.firewalls,
             shared: args.sharedNetworks,
-            adminPassword: credentials.bundle.apply((b) => JSON.parse(b).admin as string),
+            adminPassword: pulumi.secret(credentials.bundle.apply((b) => JSON.parse(b).admin as string)),
             source: replicaOf?.id,
         }, this);
         (this as { managedDatabase?: ManagedDatabase }).managedDatabase = db;
@@ -319,10 +329,17 @@ export class Region extends pulumi.ComponentResource {
             const id = platform.requestPeering!(name, region, this.net, { networkId: replicaOf.networkId, location: replicaOf.location, cidr: replicaOf.cidr }, this);
             (this as { peeringRequest?: PeeringRequest }).peeringRequest = { id, region: region.name, vpcCidr: region.cidr, appCidrs: region.subnets.app };
         }
+        // A replica region writes to the primary's instance and reads its own: each presents a
+        // certificate from its own region's CA (RDS CAs are per region), so it trusts both.
+        const tls = !replicaOf || !args.primary?.databaseTls ? db.tls : pulumi.all([args.primary.databaseTls, db.tls]).apply(([p, own]): DatabaseTls => ({
+            sslMode: own.sslMode,
+            ...(p.caUrls || own.caUrls ? { caUrls: [...new Set([...(p.caUrls ?? []), ...(own.caUrls ?? [])])] } : {}),
+            ...(p.caPem || own.caPem ? { caPem: [p.caPem, own.caPem].filter(Boolean).join("\n") } : {}),
+        }));
         return {
             writeHost: replicaOf ? args.primary!.databaseHost : db.host,
             readHost: db.host,
-            tls: db.tls,
+            tls,
             adminUser: db.adminUser,
         };
     }
@@ -351,6 +368,11 @@ export class Region extends pulumi.ComponentResource {
                 const primary = regions[region.upstream];
                 platform.routeThroughPeering!(region.name, region, this.net, { label: region.upstream, cidr: primary.plan.cidr },
                     primary.acceptPeering(this.peeringRequest), this);
+                platform.reachDatabasePeers(region.name, region, this.net, this.firewalls, [{ label: `${region.upstream}-net`, address: primary.plan.cidr }], this);
+            }
+            // Cloud SQL's private addresses sit in the stack's private services range.
+            if (region.cloud === "gcp" && this.sqlRange) {
+                platform.reachDatabasePeers(region.name, region, this.net, this.firewalls, [{ label: "cloud-sql", address: this.sqlRange }], this);
             }
             return;
         }
@@ -363,6 +385,7 @@ export class Region extends pulumi.ComponentResource {
             role: region.role,
             ...(up ? { upstream: up } : {}),
             postgresqlConf: renderPostgresqlConf(serverLayout(this.settings.postgresVersion), this.tuning!),
+            ...databaseServerConfig({ version: this.settings.postgresVersion, region: region.name, databases: databaseServices().map((s) => s.database) }),
             peerSlots: remote(region.databasePeers.replication).map(slotName),
             pgHba: renderPgHba({
                 replication: repl.map((ip) => `${ip}/32`),
@@ -371,6 +394,8 @@ export class Region extends pulumi.ComponentResource {
             }),
         }));
         platform.secretValue(region.name, "db-config", this.dbConfigSecret!, dbConfig.apply((c) => JSON.stringify(c)), this);
+        platform.reachDatabasePeers(region.name, region, this.net, this.firewalls,
+            remote(region.databasePeers.replication).map((p) => ({ label: `${p}-db`, address: pulumi.interpolate`${address(p, "database")}/32` })), this);
         platform.admitDatabasePeers(region.name, region, this.net, this.firewalls, [
             ...remote(region.databasePeers.app).map((p) => ({ label: `${p}-app`, address: address(p, "app") })),
             ...remote(region.databasePeers.replication).map((p) => ({ label: `${p}-db`, address: address(p, "database") })),

@@ -80,3 +80,17 @@ export function providerOf(run: OfflineRun, r: RecordedResource): RecordedResour
     const urn = r.provider.slice(0, r.provider.lastIndexOf("::"));
     return run.resources.find((p) => p.urn === urn);
 }
+
+/** The JSON a region's runtime-config secret holds (`app-config` or `db-config`), secrets revealed. */
+export function regionConfig(run: OfflineRun, region: string, kind: "app" | "db"): Record<string, any> {
+    const v = run.resources.find((r) => /secretVersion/.test(r.type) && r.name === `${region}-${kind}-config`);
+    if (!v) throw new Error(`no ${kind}-config secret version for ${region}`);
+    return JSON.parse(String(reveal(v.wireInputs.secretString ?? v.wireInputs.secretData)));
+}
+
+/** A file a region's server receives through its config secret (scripts, units, Caddyfile, compose file). */
+export function serverFile(run: OfflineRun, region: string, kind: "app" | "db", file: string): string {
+    const f = (regionConfig(run, region, kind).files as { path: string; content: string }[]).find((x) => x.path === file);
+    if (!f) throw new Error(`${region}'s ${kind}-config carries no ${file}`);
+    return f.content;
+}

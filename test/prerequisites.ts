@@ -67,6 +67,8 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     { what: "systemd-nspawn", aptPackage: "systemd-container", why: "booting the machines", present: onPath("systemd-nspawn") },
     { what: "ip", aptPackage: "iproute2", why: "one network namespace per machine", present: onPath("ip") },
     { what: "shellcheck", aptPackage: "shellcheck", why: "the scripts that run on the servers", present: onPath("shellcheck") },
+    { what: "apt-ftparchive", aptPackage: "apt-utils", why: "the machines' local apt repository", present: onPath("apt-ftparchive") },
+    { what: "losetup", aptPackage: "mount", why: "the database servers' data disks (loop devices)", present: onPath("losetup") },
 ];
 
 /** The command that sets a machine up and runs the suite (package.json "test:all"). */

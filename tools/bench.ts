@@ -4,7 +4,9 @@
 //      three cloud SDKs (goal: the program's own work adds at most 30%);
 //   2. the plan at 2, 4, 8 and 16 generated regions (goal: 16 regions cost at most 1.5x 2 regions);
 //   3. the type-check: TypeScript 7 (what `npm test` runs) against TypeScript 5's tsc;
-//   4. the policy pack's start-up as the CLI starts it, against an empty pack.
+//   4. the policy pack's start-up as the CLI starts it, against an empty pack;
+//   5. a server's first boot to /healthz 200 (single-region, booted as the machine tests boot it)
+//      against a plain boot of the same image (root only).
 // Each figure is the median of --runs runs (default 5), with the commands interleaved after one
 // warm-up run each. A figure with a goal says MET or MISSED beside it; progress goes to stderr as
 // each measurement starts, so the report on stdout stays clean to save or compare.
@@ -14,6 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LOCATIONS } from "../topology/catalog";
+import { bootBenchUnavailable, measureBoot } from "./machines/bootBench";
 import { PACK_DIR, startPolicyPack } from "./packProcess";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -130,6 +133,20 @@ async function packStartup(runs: number): Promise<string[]> {
     ];
 }
 
+/** A server's first boot to /healthz 200, against a plain boot of the same image (one run each). */
+async function serverBoot(): Promise<string[]> {
+    const title = "Server boot: single-region's first boot to /healthz 200 (ratio to a plain boot of the same Debian 13 image)";
+    const unavailable = bootBenchUnavailable();
+    if (unavailable) return [title, `  not measured: ${unavailable}`];
+    progress("server boot: a plain machine, then single-region's servers from their user-data, 1 run each");
+    const b = await measureBoot((line) => progress(line));
+    return [
+        title,
+        `  ${"plain boot to the end of cloud-init (empty user-data)".padEnd(56)} ${b.plainSeconds.toFixed(1).padStart(6)} s  x1.00`,
+        `  ${"first boot to /healthz 200 (packages, files, services)".padEnd(56)} ${b.toHealthySeconds.toFixed(1).padStart(6)} s  x${(b.toHealthySeconds / b.plainSeconds).toFixed(2)}`,
+    ];
+}
+
 async function main(): Promise<void> {
     const runsArg = process.argv.indexOf("--runs");
     const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
@@ -172,6 +189,8 @@ async function main(): Promise<void> {
             ...typecheck.map((m) => row(m, typecheck[0])),
             "",
             ...await packStartup(Math.min(runs, 3)),
+            "",
+            ...await serverBoot(),
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
     } finally {

@@ -3,7 +3,7 @@
 // exactly as on the servers. One run measures:
 //   1. base-backup time: a replica bootstrapped from a primary holding a pgbench database;
 //   2. replay lag under pgbench load, sampled every --sample-ms: the lag the readiness probe reads
-//      (LAG_SQL, what /healthz gates on) and the bytes of WAL not yet replayed, p50 and p95;
+//      (`olympus-db lag`: what /healthz gates on) and the bytes of WAL not yet replayed, p50 and p95;
 //   3. catch-up throughput: the replica stopped while --outage-mb MB of WAL is written, then started;
 //      the time until it has replayed all of it;
 //   4. promotion time: the replica told it is the primary (`olympus-db converge`) until it takes a write.
@@ -14,7 +14,6 @@
 
 import { spawn } from "child_process";
 import * as path from "path";
-import { LAG_SQL } from "../components/database/postgres";
 import { loadConfig } from "../topology/config";
 import { failoverTiming } from "../topology/plan";
 import { DEFAULT_STACK, PROJECT_DIR } from "./engine";
@@ -40,6 +39,12 @@ function parseArgs(argv: readonly string[]): Options {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+const benchStart = now();
+
+/** One line on stderr as a measurement starts (the report on stdout stays clean to save or compare). */
+function progress(message: string): void {
+    process.stderr.write(`bench:replication [${(now() - benchStart).toFixed(0).padStart(4)} s] ${message}\n`);
+}
 
 function percentile(xs: readonly number[], p: number): number {
     if (xs.length === 0) return NaN;
@@ -79,13 +84,14 @@ async function untilReplayed(replica: PgNode, target: string, timeoutS: number):
 
 export async function benchReplication(o: Options): Promise<Record<string, unknown>> {
     const missing = postgresAvailable();
-    if (missing) throw new Error(`PostgreSQL is needed (apt-get install postgresql-15): ${missing}`);
+    if (missing) throw new Error(`PostgreSQL is needed (npm run test:all installs it): ${missing}`);
     // The server's own settings, with a slot cap above the outage so the slot survives it.
     const { nodes, dispose } = await makeNodes(["us-east", "eu-west"], {
         tuning: { walKeepSize: "0", maxSlotWalKeepSize: `${o.outageMb * 2 + 512}MB`, maxWalSize: "1GB", maxConnections: 50 },
     });
     const [primary, replica] = nodes;
     try {
+        progress(`set-up: a primary with a pgbench database of scale ${o.scale}`);
         primary.setRole("primary");
         ok(primary.db("converge"), "primary bootstrap");
         await pgbench(primary, ["-i", "-q", "-s", String(o.scale)]);
@@ -93,12 +99,14 @@ export async function benchReplication(o: Options): Promise<Record<string, unkno
         const databaseMb = mb(Number(primary.sql("SELECT sum(pg_database_size(datname)) FROM pg_database")));
 
         // 1. Base backup (pg_basebackup through the slot, over TLS), until the replica streams.
+        progress("1/4 base backup: bootstrapping the replica from the primary");
         replica.setRole("replica", primary);
         let t = now();
         ok(replica.db("converge"), "replica bootstrap");
         const baseBackupSeconds = now() - t;
 
         // 2. Replay lag under load.
+        progress(`2/4 replay lag: ${o.clients} pgbench clients for ${o.seconds} s, sampled every ${o.sampleMs} ms`);
         const startLsn = lsn(primary);
         const load = pgbench(primary, ["-n", "-c", String(o.clients), "-j", String(Math.min(o.clients, 2)), "-T", String(o.seconds)]);
         let done = false;
@@ -110,7 +118,7 @@ export async function benchReplication(o: Options): Promise<Record<string, unkno
             const sampledAt = now();
             const head = lsn(primary);
             lagBytes.push(Math.max(0, Number(replica.sql(`SELECT pg_wal_lsn_diff('${head}', pg_last_wal_replay_lsn())`))));
-            lagSeconds.push(Number(replica.sql(LAG_SQL)));
+            lagSeconds.push(Number(replica.db("lag").stdout.trim()));
             await sleep(Math.max(0, o.sampleMs - (now() - sampledAt) * 1000));
         }
         const loadOutput = await load;
@@ -119,6 +127,7 @@ export async function benchReplication(o: Options): Promise<Record<string, unkno
         await untilReplayed(replica, lsn(primary), 120);
 
         // 3. Catch-up after an outage of outageMb of WAL.
+        progress(`3/4 catch-up: replica stopped while ${o.outageMb} MB of WAL is written, then started`);
         ok(replica.db("stop"), "replica stop");
         const before = lsn(primary);
         t = now();
@@ -135,6 +144,7 @@ export async function benchReplication(o: Options): Promise<Record<string, unkno
         const catchUpSeconds = now() - t;
 
         // 4. Promotion: the config says eu-west is the primary now; converge until it takes a write.
+        progress("4/4 promotion: the replica converges to primary until it takes a write");
         replica.setRole("primary");
         t = now();
         ok(replica.db("converge"), "promotion");

@@ -303,6 +303,7 @@ const AUTONAME_PROPERTY: Readonly<Record<string, string>> = {
     "aws:ec2/securityGroup:SecurityGroup": "name",
     "aws:secretsmanager/secret:Secret": "name",
     "aws:iam/role:Role": "name",
+    "aws:iam/instanceProfile:InstanceProfile": "name",
     "gcp:secretmanager/secret:Secret": "secretId",
 };
 

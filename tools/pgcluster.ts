@@ -8,7 +8,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { PostgresLayout, PostgresTuning, renderDbScript, renderPgHba, renderPostgresqlConf } from "../components/database/postgres";
+import { PostgresLayout, PostgresTuning, renderPgHba, renderPostgresqlConf } from "../components/database/postgres";
+import { renderNodeEnv } from "../components/runtime/databaseServer";
+import { FILES_DIR } from "../components/runtime/files";
 
 /** The PostgreSQL majors the rendered files are tested against, newest first. */
 export const SUPPORTED_PG_MAJORS = [17, 16, 15, 14] as const;
@@ -121,26 +123,29 @@ export async function makeNodes(regions: readonly string[], options: ClusterOpti
             dataDir: path.join(root, "data"),
             configDir: path.join(root, "config"),
             socketDir: path.join(root, "run"),
-            secretsDir: path.join(root, "secrets"),
-            roleFile: path.join(root, "config", "role.json"),
             port: await freePort(),
             listen: "127.0.0.1",
         };
-        for (const d of [layout.configDir, path.join(layout.configDir, "tls"), layout.socketDir, layout.secretsDir]) fs.mkdirSync(d, { recursive: true });
+        for (const d of [layout.configDir, path.join(layout.configDir, "tls"), layout.socketDir]) fs.mkdirSync(d, { recursive: true });
         fs.mkdirSync(layout.dataDir, { recursive: true, mode: 0o700 });
         fs.copyFileSync(tls.ca, path.join(layout.configDir, "tls", "ca.crt"));
         fs.copyFileSync(tls.cert, path.join(layout.configDir, "tls", "server.crt"));
         fs.copyFileSync(tls.key, path.join(layout.configDir, "tls", "server.key"));
         fs.chmodSync(path.join(layout.configDir, "tls", "server.key"), 0o600);
-        fs.writeFileSync(path.join(layout.secretsDir, "database.json"), JSON.stringify(TEST_CREDENTIALS), { mode: 0o600 });
+        // What db-apply.sh gives the node: its passwords in a file only postgres reads, and its parameters as data.
+        fs.writeFileSync(path.join(layout.configDir, "credentials.json"), JSON.stringify(TEST_CREDENTIALS), { mode: 0o600 });
+        fs.writeFileSync(path.join(layout.configDir, "node.env"), renderNodeEnv({ layout, region, databases }));
+        fs.writeFileSync(path.join(layout.configDir, "peer-slots.json"), JSON.stringify(regions.filter((r) => r !== region).map((r) => `olympus_${r.replace(/-/g, "_")}`)));
         fs.writeFileSync(path.join(layout.configDir, "postgresql.conf"), renderPostgresqlConf(layout, tuning));
         fs.writeFileSync(path.join(layout.configDir, "pg_hba.conf"), renderPgHba({ replication: ["127.0.0.1/32"], app: ["127.0.0.1/32"], databases }));
+        // The very file the servers run (components/runtime/files/database/olympus-db), copied where postgres can read it.
         const script = path.join(root, "olympus-db");
-        fs.writeFileSync(script, renderDbScript({ layout, region, peerRegions: regions.filter((r) => r !== region), databases }), { mode: 0o755 });
+        fs.copyFileSync(path.join(FILES_DIR, "database", "olympus-db"), script);
+        fs.chmodSync(script, 0o755);
         chownTree(root);
         const node: PgNode = {
             region, port: layout.port, layout, root,
-            db: (...args) => asPostgres("bash", [script, ...args]),
+            db: (...args) => asPostgres("env", [`OLYMPUS_NODE_ENV=${path.join(layout.configDir, "node.env")}`, "bash", script, ...args]),
             sql: (query, db = "postgres") => {
                 const r = asPostgres(path.join(PG_BIN, "psql"), ["-X", "-Atq", "-h", layout.socketDir, "-p", String(layout.port), "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-c", query]);
                 if (r.status !== 0) throw new Error(`psql on ${region} failed: ${r.stderr}`);
@@ -148,8 +153,9 @@ export async function makeNodes(regions: readonly string[], options: ClusterOpti
             },
             connect: (conninfo, query) => asPostgres(path.join(PG_BIN, "psql"), ["-X", "-Atq", "-d", conninfo, "-c", query]),
             setRole: (role, upstream) => {
-                fs.writeFileSync(layout.roleFile, JSON.stringify(upstream ? { role, upstream: `127.0.0.1:${upstream.port}` } : { role }));
-                chownTree(layout.roleFile);
+                const roleFile = path.join(layout.configDir, "role.json");
+                fs.writeFileSync(roleFile, JSON.stringify(upstream ? { role, upstream: `127.0.0.1:${upstream.port}` } : { role }));
+                chownTree(roleFile);
             },
             walBytes: () => fs.readdirSync(path.join(layout.dataDir, "pg_wal")).filter((f) => /^[0-9A-F]{24}$/.test(f))
                 .reduce((sum, f) => sum + fs.statSync(path.join(layout.dataDir, "pg_wal", f)).size, 0),

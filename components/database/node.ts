@@ -22,8 +22,8 @@ export interface PostgresNodeArgs {
     readonly firewalls: Firewalls;
     readonly address: PublicAddress;
     readonly identity: ServerIdentity;
-    /** This region's secrets the node reads at boot and every 30 s after. */
-    readonly secrets: { readonly credentials: pulumi.Output<string>; readonly tls: pulumi.Output<string>; readonly dbConfig: pulumi.Output<string> };
+    /** This region's secrets the node reads at boot and every 30 s after, by name (db-config holds its config and files). */
+    readonly secrets: Readonly<Record<"db-credentials" | "db-tls" | "db-config", pulumi.Output<string>>>;
 }
 
 /** Give it the region's provider (the Region's children inherit it). */
@@ -43,15 +43,13 @@ export class PostgresNode extends pulumi.ComponentResource {
     constructor(name: string, args: PostgresNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("olympus:database:PostgresNode", name, { region: args.region.name, version: args.version }, opts);
         const { region } = args;
-        const userData = pulumi.all([args.secrets.credentials, args.secrets.tls, args.secrets.dbConfig]).apply(([credentials, tls, dbConfig]) =>
-            renderDatabaseUserData({
-                cloud: region.cloud,
-                location: region.location,
-                regionName: region.name,
-                version: args.version,
-                databases: args.databases,
-                secrets: { credentials, tls, dbConfig },
-            }));
+        const userData = pulumi.all(args.secrets).apply((secrets) => renderDatabaseUserData({
+            cloud: region.cloud,
+            location: region.location,
+            regionName: region.name,
+            version: args.version,
+            secrets,
+        }));
         this.serverId = PLATFORMS[region.cloud].server(region.name, region, {
             role: "database",
             size: args.size,

@@ -5,12 +5,32 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
+import { fitUserData } from "../runtime/bootstrap";
 import { CLOUDWATCH_NAMESPACE, METRICS } from "../runtime/metrics";
 import {
     Firewalls, ManagedDatabase, ManagedDatabaseSpec, MonitoringSpec, PeerNetwork, PeeringRequest, Platform, PublicAddress, RegionNetwork, ServerIdentity, ServerRole, ServerSpec, SharedNetworks,
 } from "./types";
 
 const tagsFor = (name: string, region: PlannedRegion, suffix: string) => ({ Name: `${name}-${suffix}`, "olympus-region": region.name });
+
+/** What SSM Agent needs for Session Manager, and nothing else. */
+export const SESSION_MANAGER_ACTIONS = [
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+];
+
+/**
+ * What the servers may reach. HTTPS and HTTP stay open to any address: Debian's mirrors (apt
+ * verifies every package's signature) and the AWS APIs (Secrets Manager, CloudWatch, Systems
+ * Manager, S3) have no fixed addresses, and the app server pulls its images over HTTPS. PostgreSQL
+ * goes only to the region's own network and to the plan's peers (added by admitDatabasePeers).
+ * DNS, NTP and the instance metadata service are link-local and never filtered by security groups
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html).
+ */
+const WEB_EGRESS = [
+    { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS: AWS APIs, container images, the RDS CA bundle" },
+    { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"], description: "HTTP: Debian's archive (packages are signed)" },
+];
 
 function network(name: string, region: PlannedRegion, _shared: SharedNetworks, parent: pulumi.Resource): RegionNetwork {
     const opts = { parent };
@@ -130,10 +150,20 @@ function serverIdentity(name: string, region: PlannedRegion, role: ServerRole, s
             }),
         }, opts);
     }
-    // Session Manager instead of SSH: no port 22 anywhere.
-    new aws.iam.RolePolicyAttachment(`${name}-${role}-ssm`, {
-        role: iamRole.name,
-        policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    // Session Manager instead of SSH (no port 22 anywhere), with the agent's five calls only: not
+    // AmazonSSMManagedInstanceCore, which also reads every SSM parameter of the account
+    // (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html).
+    new aws.iam.RolePolicy(`${name}-${role}-session-manager`, {
+        role: iamRole.id,
+        policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "SessionManagerOnly",
+                Effect: "Allow",
+                Action: SESSION_MANAGER_ACTIONS,
+                Resource: "*",
+            }],
+        }),
     }, opts);
     const profile = new aws.iam.InstanceProfile(`${name}-${role}`, { role: iamRole.name }, opts);
     return { id: iamRole.arn, profile: profile.name };
@@ -141,7 +171,7 @@ function serverIdentity(name: string, region: PlannedRegion, role: ServerRole, s
 
 function firewalls(name: string, region: PlannedRegion, net: RegionNetwork, cloudflareIpv4: pulumi.Output<string[]>, parent: pulumi.Resource): Firewalls {
     const opts = { parent };
-    const egress = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "Packages, images, secret store, replication" }];
+    const egress = [...WEB_EGRESS, { protocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, cidrBlocks: [region.cidr], description: "PostgreSQL in the region" }];
     const app = new aws.ec2.SecurityGroup(`${name}-app-sg`, {
         vpcId: net.networkId,
         description: `Olympus app server of ${region.name}: HTTPS from Cloudflare only`,
@@ -166,24 +196,31 @@ function firewalls(name: string, region: PlannedRegion, net: RegionNetwork, clou
     return { app: app.id, database: database.id };
 }
 
-/** Ubuntu 24.04 LTS, from Canonical's public SSM parameter; arm64 for Graviton types. */
-function ubuntuAmi(instanceType: string, parent: pulumi.Resource): pulumi.Output<string> {
+/**
+ * Debian 13, the Debian project's own AMI, from its public SSM parameter
+ * (https://wiki.debian.org/Cloud/AmazonEC2Image); arm64 for Graviton types.
+ */
+export function debianAmiParameter(instanceType: string): string {
     const arch = /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? "arm64" : "amd64";
-    return aws.ssm.getParameterOutput({ name: `/aws/service/canonical/ubuntu/server/24.04/stable/current/${arch}/hvm/ebs-gp3/ami-id` }, { parent }).value;
+    return `/aws/service/debian/release/13/latest/${arch}`;
 }
 
 function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: pulumi.Resource): pulumi.Output<string> {
     const opts = { parent };
+    // Checked before the instance is declared: AWS refuses user-data over 16 KB.
+    const userData = spec.userData.apply((text) => fitUserData("aws", text, `${region.name} ${spec.role} server`));
     const instance = new aws.ec2.Instance(`${name}-${spec.role}`, {
-        ami: ubuntuAmi(spec.size.aws, parent),
+        ami: aws.ssm.getParameterOutput({ name: debianAmiParameter(spec.size.aws) }, { parent }).value,
         instanceType: spec.size.aws,
         subnetId: spec.network.appSubnetIds[0],
         privateIp: spec.privateIp,
         vpcSecurityGroupIds: [spec.role === "app" ? spec.firewalls.app : spec.firewalls.database],
         iamInstanceProfile: spec.identity.profile,
-        userData: spec.userData,
-        // The app server is rebuilt from its user-data; the database server keeps running and takes
-        // its role from tags (its data lives on its own volume either way).
+        userData: userData.apply((u) => ("text" in u ? u.text : undefined)),
+        userDataBase64: userData.apply((u) => ("gzipBase64" in u ? u.gzipBase64 : undefined)),
+        // The app server is rebuilt from its user-data (stateless; its scripts and settings arrive
+        // through app-config, so user-data changes only with the bootstrap). The database server is
+        // never rebuilt by the program: its files arrive through db-config.
         userDataReplaceOnChange: spec.role === "app",
         metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
         rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: spec.size.diskGb, deleteOnTermination: true },
@@ -191,8 +228,9 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
         tags: { ...tagsFor(name, region, spec.role), ...spec.runtimeLabels },
     }, {
         ...opts,
-        // A new Ubuntu image is published every few weeks; adopting one is a deliberate replacement.
-        ignoreChanges: ["ami", ...(spec.role === "database" ? ["userData"] : [])],
+        // A new Debian image replaces the app server on the next `pulumi up`, as on GCP. A database
+        // server keeps its disk and its image: it is upgraded in place (docs/runbooks/server-upgrades.md).
+        ...(spec.role === "database" ? { ignoreChanges: ["ami", "userData", "userDataBase64"] } : {}),
     });
     new aws.ec2.EipAssociation(`${name}-${spec.role}-ip`, { allocationId: spec.address.handle, instanceId: instance.id }, opts);
     if (spec.dataDiskGb) {
@@ -307,7 +345,9 @@ function managedDatabase(name: string, region: PlannedRegion, spec: ManagedDatab
         metricsId: instance.identifier,
         host: instance.address,
         adminUser: "olympus_admin",
-        tls: pulumi.output({ sslMode: "verify-full" as const, caUrl: `https://truststore.pki.rds.amazonaws.com/${region.location}/${region.location}-bundle.pem` }),
+        // Each region's RDS certificates come from that region's CA bundle
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html#UsingWithRDS.SSL.RegionCertificates).
+        tls: pulumi.output({ sslMode: "verify-full" as const, caUrls: [`https://truststore.pki.rds.amazonaws.com/${region.location}/${region.location}-bundle.pem`] }),
     };
 }
 
@@ -424,7 +464,23 @@ function admitDatabasePeers(name: string, region: PlannedRegion, _net: RegionNet
     }
 }
 
+function reachDatabasePeers(name: string, region: PlannedRegion, _net: RegionNetwork, fw: Firewalls,
+    peers: readonly { readonly label: string; readonly address: pulumi.Input<string> }[], parent: pulumi.Resource): void {
+    for (const peer of peers) {
+        for (const [role, group] of [["app", fw.app], ["db", fw.database]] as const) {
+            new aws.vpc.SecurityGroupEgressRule(`${name}-${role}-to-${peer.label}`, {
+                securityGroupId: group,
+                cidrIpv4: pulumi.interpolate`${peer.address}`,
+                ipProtocol: "tcp",
+                fromPort: POSTGRES_PORT,
+                toPort: POSTGRES_PORT,
+                description: `PostgreSQL to ${peer.label}`,
+            }, { parent });
+        }
+    }
+}
+
 export const awsPlatform: Platform = {
     network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase,
-    requestPeering, acceptPeering, routeThroughPeering, monitoring, admitDatabasePeers,
+    requestPeering, acceptPeering, routeThroughPeering, monitoring, admitDatabasePeers, reachDatabasePeers,
 };

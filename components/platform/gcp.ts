@@ -4,6 +4,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT, PlannedRegion } from "../../topology/plan";
+import { fitUserData } from "../runtime/bootstrap";
 import { DATA_DEVICE_NAME } from "../runtime/databaseServer";
 import { GCP_METRIC_PREFIX, METRICS } from "../runtime/metrics";
 import {
@@ -115,6 +116,39 @@ function firewalls(name: string, region: PlannedRegion, net: RegionNetwork, clou
         sourceTags: [tag(region, "app")],
         targetTags: [tag(region, "database")],
     }, opts);
+    // Egress: GCP allows every destination unless told otherwise. HTTPS and HTTP stay open (Debian's
+    // mirrors, Google's APIs and container registries have no fixed addresses; apt checks every
+    // package's signature); PostgreSQL goes to the region's subnet and the plan's peers
+    // (reachDatabasePeers); everything else is denied. The metadata server is always reachable
+    // (https://cloud.google.com/firewall/docs/firewalls#alwaysallowed).
+    const targets = [tag(region, "app"), tag(region, "database")];
+    new gcp.compute.Firewall(`${name}-egress-web`, {
+        network: net.networkId,
+        direction: "EGRESS",
+        priority: 1000,
+        description: "HTTPS and HTTP out: Google's APIs, container images, Debian's archive",
+        allows: [{ protocol: "tcp", ports: ["443", "80"] }],
+        destinationRanges: ["0.0.0.0/0"],
+        targetTags: targets,
+    }, opts);
+    new gcp.compute.Firewall(`${name}-egress-region`, {
+        network: net.networkId,
+        direction: "EGRESS",
+        priority: 1000,
+        description: `PostgreSQL inside ${region.name}`,
+        allows: [{ protocol: "tcp", ports: [String(POSTGRES_PORT)] }],
+        destinationRanges: [region.subnets.app[0]],
+        targetTags: targets,
+    }, opts);
+    new gcp.compute.Firewall(`${name}-egress-deny`, {
+        network: net.networkId,
+        direction: "EGRESS",
+        priority: 65000,
+        description: "Nothing else out",
+        denies: [{ protocol: "all" }],
+        destinationRanges: ["0.0.0.0/0"],
+        targetTags: targets,
+    }, opts);
     // Operators reach the servers through IAP only; no SSH from the internet.
     new gcp.compute.Firewall(`${name}-ssh-from-iap`, {
         network: net.networkId,
@@ -125,6 +159,22 @@ function firewalls(name: string, region: PlannedRegion, net: RegionNetwork, clou
         targetTags: [tag(region, "app"), tag(region, "database")],
     }, opts);
     return { app: pulumi.output(tag(region, "app")), database: pulumi.output(tag(region, "database")) };
+}
+
+/** Arm machine families (Tau T2A, Axion C4A, N4A). */
+const ARM_MACHINE = /^(t2a|c4a|n4a)-/;
+
+/**
+ * Debian 13, the Debian project's image in `debian-cloud`, the family's current image resolved at
+ * deploy time (https://cloud.google.com/compute/docs/images/os-details#debian): a new image
+ * replaces the app server, as a new AMI does on AWS. arm64 for Arm machine types.
+ */
+export function debianImageFamily(machineType: string): string {
+    return ARM_MACHINE.test(machineType) ? "debian-13-arm64" : "debian-13";
+}
+
+function debianImage(machineType: string, parent: pulumi.Resource): pulumi.Output<string> {
+    return gcp.compute.getImageOutput({ family: debianImageFamily(machineType), project: "debian-cloud" }, { parent }).selfLink;
 }
 
 function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: pulumi.Resource): pulumi.Output<string> {
@@ -148,10 +198,15 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
         }, opts);
         new gcp.compute.DiskResourcePolicyAttachment(`${name}-${spec.role}-snapshots`, { disk: data.name, zone, name: schedule.name }, opts);
     }
+    // Checked before the instance is declared: a metadata value holds at most 256 KB.
+    const userData = spec.userData.apply((text) => {
+        const fitted = fitUserData("gcp", text, `${region.name} ${spec.role} server`);
+        return "text" in fitted ? fitted.text : text;
+    });
     const instance = new gcp.compute.Instance(`${name}-${spec.role}`, {
         zone,
         machineType: spec.size.gcp,
-        bootDisk: { initializeParams: { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", size: spec.size.diskGb, type: "pd-balanced" } },
+        bootDisk: { initializeParams: { image: debianImage(spec.size.gcp, parent), size: spec.size.diskGb, type: "pd-balanced" } },
         attachedDisks: data ? [{ source: data.id, deviceName: DATA_DEVICE_NAME }] : [],
         networkInterfaces: [{
             subnetwork: spec.network.appSubnetIds[0],
@@ -160,7 +215,7 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
         }],
         serviceAccount: { email: spec.identity.id, scopes: ["cloud-platform"] },
         metadata: {
-            "user-data": spec.userData,
+            "user-data": userData,
             "enable-oslogin": "TRUE",
             "block-project-ssh-keys": "true",
             ...spec.runtimeLabels,
@@ -169,7 +224,11 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
         tags: [tag(region, spec.role)],
         labels: { "olympus-region": region.name, "olympus-role": spec.role },
         allowStoppingForUpdate: true,
-    }, spec.role === "database" ? { ...opts, ignoreChanges: ["metadata[\"user-data\"]"] } : { ...opts, replaceOnChanges: ["metadata"] });
+    }, spec.role === "database"
+        // A database server keeps its disk and its image: upgraded in place (docs/runbooks/server-upgrades.md).
+        ? { ...opts, ignoreChanges: ["metadata[\"user-data\"]", "bootDisk.initializeParams.image"] }
+        // A new Debian image or new user-data replaces the app server (stateless), as on AWS.
+        : { ...opts, replaceOnChanges: ["metadata", "bootDisk.initializeParams.image"] });
     return instance.id;
 }
 
@@ -177,7 +236,7 @@ function server(name: string, region: PlannedRegion, spec: ServerSpec, parent: p
  * Private services access: Cloud SQL instances get private addresses on the shared network, which
  * every GCP region's servers reach. Made once per stack.
  */
-export function sqlPeering(shared: NonNullable<SharedNetworks["gcp"]>, parent: pulumi.Resource, provider: pulumi.ProviderResource): pulumi.Resource {
+export function sqlPeering(shared: NonNullable<SharedNetworks["gcp"]>, parent: pulumi.Resource, provider: pulumi.ProviderResource): { connection: pulumi.Resource; range: pulumi.Output<string> } {
     const range = new gcp.compute.GlobalAddress("gcp-sql-range", {
         purpose: "VPC_PEERING",
         addressType: "INTERNAL",
@@ -185,11 +244,12 @@ export function sqlPeering(shared: NonNullable<SharedNetworks["gcp"]>, parent: p
         network: shared.id,
         description: "Olympus: addresses for Cloud SQL's private IPs",
     }, { parent, provider });
-    return new gcp.servicenetworking.Connection("gcp-sql-peering", {
+    const connection = new gcp.servicenetworking.Connection("gcp-sql-peering", {
         network: shared.id,
         service: "servicenetworking.googleapis.com",
         reservedPeeringRanges: [range.name],
     }, { parent, provider });
+    return { connection, range: pulumi.interpolate`${range.address}/${range.prefixLength}` };
 }
 
 /**
@@ -333,4 +393,20 @@ function admitDatabasePeers(name: string, region: PlannedRegion, net: RegionNetw
     }, { parent });
 }
 
-export const gcpPlatform: Platform = { network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase, monitoring, admitDatabasePeers };
+function reachDatabasePeers(name: string, region: PlannedRegion, net: RegionNetwork, _fw: Firewalls,
+    peers: readonly { readonly label: string; readonly address: pulumi.Input<string> }[], parent: pulumi.Resource): void {
+    if (peers.length === 0) return;
+    new gcp.compute.Firewall(`${name}-egress-db-peers`, {
+        network: net.networkId,
+        direction: "EGRESS",
+        priority: 1000,
+        description: `PostgreSQL to ${peers.map((p) => p.label).join(", ")}`,
+        allows: [{ protocol: "tcp", ports: [String(POSTGRES_PORT)] }],
+        destinationRanges: pulumi.all(peers.map((p) => p.address)),
+        targetTags: [tag(region, "app"), tag(region, "database")],
+    }, { parent });
+}
+
+export const gcpPlatform: Platform = {
+    network, publicAddress, secret, secretValue, serverIdentity, firewalls, server, managedDatabase, monitoring, admitDatabasePeers, reachDatabasePeers,
+};

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServerSize } from "../../topology/config";
 import { PlannedRegion } from "../../topology/plan";
+import { DatabaseTls } from "../runtime/appServer";
 
 /** The region's private network. */
 export interface RegionNetwork {
@@ -84,6 +85,8 @@ export interface SharedNetworks {
         readonly selfLink: pulumi.Output<string>;
         /** Private services access for Cloud SQL (managed databases only): instances wait for it. */
         readonly sqlPeering?: pulumi.Resource;
+        /** The range Cloud SQL's private addresses come from (CIDR), which the servers may reach on PostgreSQL's port. */
+        readonly sqlRange?: pulumi.Output<string>;
     };
 }
 
@@ -112,7 +115,7 @@ export interface ManagedDatabase {
     readonly host: pulumi.Output<string>;
     readonly adminUser: string;
     /** How clients verify the server, and the CA to verify it with. */
-    readonly tls: pulumi.Output<{ sslMode: "verify-full" | "verify-ca"; caUrl?: string; caPem?: string }>;
+    readonly tls: pulumi.Output<DatabaseTls>;
 }
 
 /** A region's dashboard and alerts, in its own cloud. */
@@ -167,6 +170,12 @@ export interface Platform {
         peeringId: pulumi.Output<string>, parent: pulumi.Resource): void;
     /** The region's dashboard (health, load, database connections, replication lag) and alerts (unhealthy, lag). */
     monitoring(name: string, region: PlannedRegion, spec: MonitoringSpec, parent: pulumi.Resource): void;
+    /**
+     * PostgreSQL out of this region's servers to these destinations (CIDRs: another region's database
+     * server as /32, a managed primary's network): egress is closed but for the web and the region.
+     */
+    reachDatabasePeers(name: string, region: PlannedRegion, network: RegionNetwork, firewalls: Firewalls,
+        peers: readonly { readonly label: string; readonly address: pulumi.Input<string> }[], parent: pulumi.Resource): void;
     /** PostgreSQL from each of these addresses (another region's app or database server) to this region's database. */
     admitDatabasePeers(name: string, region: PlannedRegion, network: RegionNetwork, firewalls: Firewalls,
         peers: readonly { readonly label: string; readonly address: pulumi.Output<string> }[], parent: pulumi.Resource): void;

@@ -6,6 +6,7 @@
 // 503 with Retry-After to writes while a `writes-paused` file exists (schema migrations).
 // Pure: the integration tests run the very same text in real Caddy with stand-in upstreams.
 
+import { PIN_PATHS, WRITE_METHODS, WRITE_PATHS } from "../../topology/operations";
 import { APP_SERVICES, AppService, SERVICE_SPECS, STATIC_ASSET_PATHS, STATIC_CACHE_CONTROL } from "./services";
 
 export interface CaddyfileOptions {
@@ -31,19 +32,12 @@ export interface CaddyfileOptions {
      * load balancer's rule reads to keep the client where the fresh write is.
      */
     readonly pin?: { readonly cookie: string; readonly value: string; readonly ttlSeconds: number };
+    /** The admin API's address (loopback): `off` where nothing reloads this Caddy. Default localhost:2019, Caddy's own. */
+    readonly admin?: string;
     /** While `<healthDir>/writes-paused` exists, writes answer 503 with Retry-After. Default true. */
     readonly pausableWrites?: boolean;
 }
 
-/** Identity writes that create or change what a user's next request reads: the pin is set after them. */
-export const PIN_PATHS = [
-    "/self-service/login", "/self-service/login/*", "/self-service/registration", "/self-service/registration/*",
-    "/self-service/settings", "/self-service/settings/*", "/self-service/recovery", "/self-service/recovery/*",
-    "/self-service/verification", "/self-service/verification/*",
-];
-/** Write requests paused during a migration: every service's state-changing API. */
-export const WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"];
-export const WRITE_PATHS = ["/self-service/*", "/sessions", "/sessions/*", "/oauth2/*", "/userinfo", "/athena/*"];
 /** What a paused write is told: try again in two minutes. */
 export const WRITES_PAUSED_RETRY_AFTER_SECONDS = 120;
 export const WRITES_PAUSED_FILE = "writes-paused";
@@ -150,7 +144,8 @@ export function renderCaddyfile(o: CaddyfileOptions): string {
         "{",
         "\t# Origins sit behind the Cloudflare load balancer: no ACME, no HTTP->HTTPS redirect server.",
         "\tauto_https off",
-        "\tadmin off",
+        "\t# The admin API stays on loopback: `systemctl reload caddy` (Debian's unit) applies a new Caddyfile through it.",
+        `\tadmin ${o.admin ?? "localhost:2019"}`,
         "}",
         "",
         `${o.address} {`,

@@ -1,6 +1,7 @@
 // The Olympus services as the runtime runs them: ports, health endpoints, the paths Caddy routes
-// to each, and the database each owns. One table, read by the compose file, the Caddyfile and the
-// readiness probe, so they cannot disagree.
+// to each, the database each owns, and the settings each image reads (its database URLs, its keys,
+// its mail). One table, read by the compose file, the Caddyfile, app-config and the readiness probe,
+// so they cannot disagree.
 
 import { Service } from "../../topology/config";
 
@@ -20,7 +21,36 @@ export interface ServiceSpec {
     /** The container's arguments to serve, and to migrate its schema. */
     readonly serve?: readonly string[];
     readonly migrate?: readonly string[];
+    /** Settings (environment variables) that receive the master key list, comma-separated, newest first. */
+    readonly keySettings: readonly string[];
+    /** The setting that receives the SMTP URL (the one courier runs where the writer is). */
+    readonly smtpSetting?: string;
+    /** The setting that receives the introspection cache's invalidation URL (services that cache introspection). */
+    readonly cacheInvalidationSetting?: string;
 }
+
+/**
+ * Which setting each service's default image reads for its write database and for its read
+ * database. Upstream Hydra 2.2 and Kratos 1.3 (the default images) read one database URL, `DSN`:
+ * they have no read-replica setting, so every read goes where writes go (the primary's database in
+ * single-primary); the local replica then serves the readiness probe's lag check only. An image that
+ * reads a second URL names it in `read`, and app-config gives it the local database.
+ */
+export interface DsnSettings {
+    /** The image (and version) this row describes. */
+    readonly image: string;
+    readonly write: string;
+    /** null: the image has no read-database setting. */
+    readonly read: string | null;
+    /** Where the image documents its settings. */
+    readonly source: string;
+}
+
+export const DSN_SETTINGS: Readonly<Record<"hydra" | "kratos" | "athena", DsnSettings>> = {
+    hydra: { image: "docker.io/oryd/hydra v2.2", write: "DSN", read: null, source: "https://www.ory.sh/docs/hydra/reference/configuration (dsn)" },
+    kratos: { image: "docker.io/oryd/kratos v1.3", write: "DSN", read: null, source: "https://www.ory.sh/docs/kratos/reference/configuration (dsn)" },
+    athena: { image: "ghcr.io/olympus-iam/athena 1.4 (Keto's settings)", write: "DSN", read: null, source: "https://www.ory.sh/docs/keto/reference/configuration (dsn)" },
+};
 
 export type AppService = Exclude<Service, "caddy">;
 export const APP_SERVICES: readonly AppService[] = ["hera", "hydra", "kratos", "athena"];
@@ -30,6 +60,8 @@ export const SERVICE_SPECS: Readonly<Record<AppService, ServiceSpec>> = {
         port: 3000,
         health: "/health/ready",
         paths: [],
+        keySettings: [],
+        cacheInvalidationSetting: "OLYMPUS_INTROSPECTION_CACHE_INVALIDATION_URL",
     },
     hydra: {
         port: 4444,
@@ -39,6 +71,8 @@ export const SERVICE_SPECS: Readonly<Record<AppService, ServiceSpec>> = {
         database: "hydra",
         serve: ["serve", "all"],
         migrate: ["migrate", "sql", "-e", "--yes"],
+        // https://www.ory.sh/docs/hydra/reference/configuration (secrets.system)
+        keySettings: ["SECRETS_SYSTEM"],
     },
     kratos: {
         port: 4433,
@@ -46,8 +80,13 @@ export const SERVICE_SPECS: Readonly<Record<AppService, ServiceSpec>> = {
         health: "/health/ready",
         paths: ["/self-service/*", "/sessions", "/sessions/*", "/schemas/*", "/.well-known/ory/*"],
         database: "kratos",
-        serve: ["serve", "--watch-courier"],
+        // No --watch-courier: Kratos 1.3's courier takes messages without SKIP LOCKED, so exactly
+        // one courier (kratos-courier, on the writer's app server) sends mail.
+        serve: ["serve"],
         migrate: ["migrate", "sql", "-e", "--yes"],
+        // https://www.ory.sh/docs/kratos/reference/configuration (secrets.cipher needs exactly 32 characters)
+        keySettings: ["SECRETS_CIPHER", "SECRETS_COOKIE", "SECRETS_DEFAULT"],
+        smtpSetting: "COURIER_SMTP_CONNECTION_URI",
     },
     athena: {
         port: 4466,
@@ -58,6 +97,8 @@ export const SERVICE_SPECS: Readonly<Record<AppService, ServiceSpec>> = {
         database: "athena",
         serve: ["serve"],
         migrate: ["migrate", "up", "--yes"],
+        keySettings: [],
+        cacheInvalidationSetting: "OLYMPUS_INTROSPECTION_CACHE_INVALIDATION_URL",
     },
 };
 

@@ -7,13 +7,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
-import * as YAML from "yaml";
 import { GEO_CODES } from "../../topology/catalog";
 import { loadConfig } from "../../topology/config";
 import { FALLBACK, failoverView } from "../../topology/failover";
 import { Plan, planTopology } from "../../topology/plan";
 import { OfflineRun, RecordedResource, isSecretValue, reveal, runOffline } from "../../tools/engine";
-import { inRegion, inputs, ofType, removeTempDir, stackRun, tempDir, tempStackFile } from "../helpers";
+import { inRegion, inputs, ofType, removeTempDir, serverFile, stackRun, tempDir, tempStackFile } from "../helpers";
 
 const LB = "cloudflare:index/loadBalancer:LoadBalancer";
 const POOL = "cloudflare:index/loadBalancerPool:LoadBalancerPool";
@@ -155,8 +154,7 @@ describe("Edge: origin TLS and authenticated origin pulls", () => {
     it("tells Caddy to serve the origin certificate and require Cloudflare's client certificate", async () => {
         const run = await stackRun("us-eu");
         for (const vm of ofType(run, "aws:ec2/instance:Instance").concat(ofType(run, "gcp:compute/instance:Instance")).filter((v) => /-app$/.test(v.name))) {
-            const userData = String(vm.type.startsWith("aws:") ? inputs(vm).userData : inputs(vm).metadata["user-data"]);
-            const caddyfile = (YAML.parse(userData).write_files as { path: string; content: string }[]).find((f) => f.path === "/etc/olympus/Caddyfile")!.content;
+            const caddyfile = serverFile(run, vm.name.replace(/-app$/, ""), "app", "/etc/caddy/Caddyfile");
             assert.ok(caddyfile.includes("\ttls /etc/olympus/tls/origin.crt /etc/olympus/tls/origin.key {\n\t\tclient_auth {\n\t\t\tmode verify_if_given\n" +
                 "\t\t\ttrusted_ca_cert_file /etc/olympus/tls/origin-pull-ca.pem"), vm.name);
             assert.ok(!/tls internal/.test(caddyfile), vm.name);

@@ -44,10 +44,10 @@ describe("managed databases on AWS (aws-global: RDS primary in us-east, replicas
         assert.deepStrictEqual(
             [primary.engine, primary.engineVersion, primary.instanceClass, primary.publiclyAccessible, primary.storageEncrypted, primary.multiAz,
                 primary.deletionProtection, primary.backupRetentionPeriod, primary.username],
-            ["postgres", "16", "db.m6i.large", false, true, true, true, 7, "olympus_admin"]);
+            ["postgres", "17", "db.m6i.large", false, true, true, true, 7, "olympus_admin"]);
         assert.ok(isSecretValue(one(run, RDS, "us-east").wireInputs.password), "the admin password is a secret in state");
         const params = inputs(one(run, "aws:rds/parameterGroup:ParameterGroup", "us-east"));
-        assert.strictEqual(params.family, "postgres16");
+        assert.strictEqual(params.family, "postgres17");
         assert.ok(params.parameters.some((p: { name: string; value: string }) => p.name === "rds.force_ssl" && p.value === "1"));
         // In the data subnets, which have no route to the internet.
         const subnets = inputs(one(run, "aws:rds/subnetGroup:SubnetGroup", "us-east")).subnetIds as string[];
@@ -100,16 +100,18 @@ describe("managed databases on AWS (aws-global: RDS primary in us-east, replicas
         assert.ok(!sgRules.some((r) => r.cidrIpv4 === "0.0.0.0/0" && r.fromPort === 5432));
     });
 
-    it("tells the writer to bootstrap roles with the admin, and every region where to write and read, with RDS' regional CA", async () => {
+    it("tells the writer to bootstrap roles with the admin, and every region where to write and read, trusting the CAs of both regions it talks to", async () => {
         const run = await stackRun("aws-global");
         const primaryHost = out(one(run, RDS, "us-east")).address;
         const us = appConfig(run, "us-east");
         assert.deepStrictEqual([us.writer, us.writeHost, us.readHost, us.bootstrapRoles], [true, primaryHost, primaryHost, { adminUser: "olympus_admin" }]);
-        assert.deepStrictEqual(us.tls, { sslMode: "verify-full", caUrl: "https://truststore.pki.rds.amazonaws.com/us-east-1/us-east-1-bundle.pem" });
+        assert.deepStrictEqual(us.tls, { sslMode: "verify-full", caUrls: ["https://truststore.pki.rds.amazonaws.com/us-east-1/us-east-1-bundle.pem"] });
         const eu = appConfig(run, "eu-west");
         assert.deepStrictEqual([eu.writer, eu.writeHost, eu.readHost, eu.bootstrapRoles, eu.maxReplicationLagSeconds],
             [false, primaryHost, out(one(run, RDS, "eu-west")).address, undefined, 30]);
-        assert.strictEqual(eu.tls.caUrl, "https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem");
+        // RDS CAs are per region: eu-west writes to us-east's primary and reads its own replica, so it trusts both.
+        assert.deepStrictEqual(eu.tls.caUrls, ["https://truststore.pki.rds.amazonaws.com/us-east-1/us-east-1-bundle.pem",
+            "https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem"]);
     });
 });
 
@@ -135,7 +137,7 @@ describe("managed databases on GCP (gcp-global: Cloud SQL primary in us-central,
             const i = inputs(db);
             assert.deepStrictEqual([i.settings.ipConfiguration.ipv4Enabled, i.settings.ipConfiguration.privateNetwork, i.settings.ipConfiguration.sslMode],
                 [false, network, "ENCRYPTED_ONLY"], db.name);
-            assert.deepStrictEqual([i.deletionProtection, i.settings.deletionProtectionEnabled, i.databaseVersion], [true, true, "POSTGRES_16"]);
+            assert.deepStrictEqual([i.deletionProtection, i.settings.deletionProtectionEnabled, i.databaseVersion], [true, true, "POSTGRES_17"]);
         }
     });
 
@@ -163,7 +165,8 @@ describe("managed databases on GCP (gcp-global: Cloud SQL primary in us-central,
         const eu = appConfig(run, "eu-west");
         const euDb = out(one(run, SQL, "eu-west"));
         assert.deepStrictEqual([eu.writer, eu.writeHost, eu.readHost], [false, primary.privateIpAddress, euDb.privateIpAddress]);
-        assert.strictEqual(eu.tls.caPem, euDb.serverCaCerts[0].cert);
+        // The primary's CA (writes) and its own (reads): Cloud SQL instances have CAs of their own.
+        assert.strictEqual(eu.tls.caPem, `${primary.serverCaCerts[0].cert}\n${euDb.serverCaCerts[0].cert}`);
     });
 });
 

@@ -113,7 +113,8 @@ describe("MasterKey: generated in the primary region's store (us-eu)", () => {
             Resource: [outputs.regions["us-east"].masterKeySecret, secretArn("credentials"), secretArn("app-config"), secretArn("origin-tls")],
         }]);
         const dbPolicy = JSON.parse(inputs(inRegion(run, "us-east").find((r) => r.name === "us-east-database-read-secrets")!).policy);
-        assert.deepStrictEqual(dbPolicy.Statement[0].Resource, [secretArn("credentials"), secretArn("db-tls"), secretArn("db-config")], "the database server never reads the master key");
+        assert.deepStrictEqual(dbPolicy.Statement[0].Resource, [secretArn("db-credentials"), secretArn("db-tls"), secretArn("db-config")],
+            "the database server never reads the master key, nor the app server's credentials (SMTP)");
         const role = inputs(inRegion(run, "us-east").find((r) => r.type === "aws:iam/role:Role")!);
         assert.deepStrictEqual(JSON.parse(role.assumeRolePolicy).Statement[0].Principal, { Service: "ec2.amazonaws.com" });
     });
@@ -233,8 +234,11 @@ describe("parseKeyset (an existing secret's text)", () => {
         assert.throws(() => parseKeyset("[oops", "S"), { message: 'S: holds text that starts like a JSON list but is not one; store ["newest-key", "older-key", ...]' });
         assert.throws(() => parseKeyset("[]", "S"), { message: 'S: holds no key; store a JSON list of keys, newest first: ["newest-key", "older-key"]' });
         assert.throws(() => parseKeyset("", "S"), /^Error: S: holds no key;/);
-        assert.throws(() => parseKeyset('["short"]', "S"), { message: "S: key 1 of 1 is not a key of at least 32 characters without spaces or commas" });
-        assert.throws(() => parseKeyset(JSON.stringify([k("a"), `${k("b")},x`]), "S"), { message: "S: key 2 of 2 is not a key of at least 32 characters without spaces or commas" });
+        assert.throws(() => parseKeyset('["short"]', "S"),
+            { message: "S: key 1 of 1 has 5 characters; Kratos' cipher needs exactly 32, so store keys of 32 characters (e.g. `openssl rand -hex 16`)" });
+        assert.throws(() => parseKeyset(JSON.stringify([k("a"), `${k("b")}x`]), "S"),
+            { message: "S: key 2 of 2 has 33 characters; Kratos' cipher needs exactly 32, so store keys of 32 characters (e.g. `openssl rand -hex 16`)" });
+        assert.throws(() => parseKeyset(JSON.stringify([k("a"), `${k("b").slice(2)},x`]), "S"), { message: "S: key 2 of 2 is not a key of 32 characters without spaces or commas" });
         assert.throws(() => parseKeyset(JSON.stringify([k("a"), k("a")]), "S"), { message: "S: lists the same key twice" });
     });
 });

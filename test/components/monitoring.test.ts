@@ -6,16 +6,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { OfflineRun, RecordedResource, isSecretValue, reveal, runOffline } from "../../tools/engine";
-import { inRegion, inputs, ofType, stackRun, tempStackFile } from "../helpers";
+import { OfflineRun, isSecretValue, reveal, runOffline } from "../../tools/engine";
+import { inRegion, inputs, ofType, regionConfig, serverFile, stackRun, tempStackFile } from "../helpers";
 
 const byRegion = (run: OfflineRun, type: string, region: string) => inRegion(run, region).filter((r) => r.type === type);
 const appServer = (run: OfflineRun, region: string) =>
     inRegion(run, region).find((r) => r.name === `${region}-app` && (r.type === "aws:ec2/instance:Instance" || r.type === "gcp:compute/instance:Instance"))!;
-function files(vm: RecordedResource): Map<string, string> {
-    const text = String(vm.type.startsWith("aws:") ? inputs(vm).userData : inputs(vm).metadata["user-data"]);
-    return new Map((YAML.parse(text).write_files as { path: string; content: string }[]).map((f) => [f.path, f.content]));
-}
 
 describe("monitoring on AWS (aws-global)", () => {
     it("gives every region a dashboard of health, lag, connections and load, in its own location", async () => {
@@ -125,13 +121,16 @@ describe("the global view: every region's /healthz from three continents", () =>
 });
 
 describe("the introspection cache", () => {
-    it("starts Hera and Athena with the TTL, and every service that reads it with the invalidation settings file", async () => {
+    it("starts Hera and Athena with the TTL, and tells apply.sh where each reads the invalidation URL", async () => {
         const run = await stackRun("us-eu");
-        const compose = YAML.parse(files(appServer(run, "us-east")).get("/etc/olympus/compose.yaml")!);
+        const compose = YAML.parse(serverFile(run, "us-east", "app", "/etc/olympus/compose.yaml"));
         assert.strictEqual(compose.services.hera.environment.OLYMPUS_INTROSPECTION_CACHE_TTL, "60s");
         assert.strictEqual(compose.services.athena.environment.OLYMPUS_INTROSPECTION_CACHE_TTL, "60s");
         assert.strictEqual(compose.services.hydra.environment.OLYMPUS_INTROSPECTION_CACHE_TTL, undefined);
-        assert.ok(compose.services.hera.env_file.includes("/etc/olympus/secrets/cache.env"));
+        assert.deepStrictEqual(compose.services.hera.env_file, ["/etc/olympus/env/hera.env"]);
+        const services = regionConfig(run, "us-east", "app").services as { name: string; cacheInvalidationSetting?: string }[];
+        assert.deepStrictEqual(services.filter((x) => x.cacheInvalidationSetting).map((x) => [x.name, x.cacheInvalidationSetting]),
+            [["hera", "OLYMPUS_INTROSPECTION_CACHE_INVALIDATION_URL"], ["athena", "OLYMPUS_INTROSPECTION_CACHE_INVALIDATION_URL"]]);
     });
 
     it("carries an invalidation URL as a secret, in the credentials, never in user-data", async () => {
@@ -143,7 +142,8 @@ describe("the introspection cache", () => {
         assert.strictEqual(JSON.parse(String(reveal(version.wireInputs.secretString))).cacheInvalidationUrl, url);
         for (const vm of [appServer(run, "us-east"), appServer(run, "eu-west")]) {
             assert.ok(!JSON.stringify(vm.wireInputs).includes("cache-Password-9"), vm.name);
-            assert.strictEqual(YAML.parse(files(vm).get("/etc/olympus/compose.yaml")!).services.hera.environment.OLYMPUS_INTROSPECTION_CACHE_TTL, "600s");
+            const region = vm.name.replace(/-app$/, "");
+            assert.strictEqual(YAML.parse(serverFile(run, region, "app", "/etc/olympus/compose.yaml")).services.hera.environment.OLYMPUS_INTROSPECTION_CACHE_TTL, "600s");
         }
         const region = ofType(run, "olympus:index:Region").find((r) => r.name === "us-east")!;
         assert.deepStrictEqual(reveal(region.wireOutputs.introspectionCache), { introspectionTtlSeconds: 600, invalidation: "redis" });

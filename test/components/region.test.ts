@@ -1,11 +1,13 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as YAML from "yaml";
 import { ingressRules, isInternetWide } from "../../policies/lib/resources";
 import { loadConfig } from "../../topology/config";
 import { planTopology } from "../../topology/plan";
-import { OfflineRun, RecordedResource, isSecretValue, reveal } from "../../tools/engine";
+import { OfflineRun, PROJECT_DIR, RecordedResource, isSecretValue, reveal, runOffline } from "../../tools/engine";
 import { CLOUDFLARE_IP_RANGES_SNAPSHOT } from "../../tools/mocks";
-import { countByType, inRegion, inputs, ofType, providerOf, stackRun } from "../helpers";
+import { countByType, inRegion, inputs, ofType, providerOf, regionConfig, serverFile, stackRun, tempStackFile } from "../helpers";
 
 const FIREWALLS = ["aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "gcp:compute/firewall:Firewall"];
 const WIDE = { ipv4MinPrefix: 8, ipv6MinPrefix: 16 };
@@ -58,14 +60,15 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
             "aws:ec2/eip:Eip": 2,
             "aws:ec2/eipAssociation:EipAssociation": 2,
-            "aws:secretsmanager/secret:Secret": 5,
-            "aws:secretsmanager/secretVersion:SecretVersion": 5,
+            "aws:secretsmanager/secret:Secret": 6,
+            "aws:secretsmanager/secretVersion:SecretVersion": 6,
             "tls:index/privateKey:PrivateKey": 1,
             "tls:index/certRequest:CertRequest": 1,
             "tls:index/locallySignedCert:LocallySignedCert": 1,
             "aws:iam/role:Role": 3,
-            "aws:iam/rolePolicy:RolePolicy": 3,
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+            "aws:iam/rolePolicy:RolePolicy": 5,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 2,
             "aws:iam/instanceProfile:InstanceProfile": 2,
             "olympus:database:PostgresNode": 1,
             "aws:ec2/instance:Instance": 2,
@@ -136,7 +139,11 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
             assert.strictEqual(i.metadataOptions.httpTokens, "required", vm.name);
             assert.strictEqual(i.metadataOptions.httpPutResponseHopLimit, 1, `${vm.name}: containers cannot reach the metadata service`);
             assert.strictEqual(i.rootBlockDevice.encrypted, true, vm.name);
-            assert.deepStrictEqual(vm.options.ignoreChanges.includes("ami"), true, `${vm.name}: a new AMI is not a silent replacement`);
+            // A database server keeps its image and ignores user-data (its files arrive through db-config);
+            // an app server follows Debian's current image and is replaced with it, as on GCP.
+            const db = vm.name.endsWith("-database");
+            assert.deepStrictEqual([vm.options.ignoreChanges.includes("ami"), vm.options.ignoreChanges.includes("userData"), i.userDataReplaceOnChange],
+                db ? [true, true, false] : [false, false, true], vm.name);
         }
         const volume = inRegion(run, "us-east").find((r) => r.type === "aws:ebs/volume:Volume")!;
         assert.deepStrictEqual([inputs(volume).encrypted, inputs(volume).size, volume.options.protect], [true, 100, true]);
@@ -154,11 +161,17 @@ describe("Region on AWS (us-eu: us-east, the primary)", () => {
         assert.deepStrictEqual(assoc.map((a) => a.instanceId).sort(), vms.map((v) => v.id).sort());
     });
 
-    it("gives the servers a profile for Session Manager and their own secrets", async () => {
+    it("gives the servers Session Manager's five agent calls only (not AmazonSSMManagedInstanceCore, which reads every SSM parameter), and their own secrets", async () => {
         const run = await stackRun("us-eu");
         const attachments = inRegion(run, "us-east").filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && !r.name.endsWith("-snapshots")).map(inputs);
-        assert.strictEqual(attachments.length, 2);
-        for (const a of attachments) assert.strictEqual(a.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        assert.deepStrictEqual(attachments, [], "no AWS managed policy on a server's role");
+        for (const role of ["app", "database"]) {
+            const policy = JSON.parse(inputs(inRegion(run, "us-east").find((r) => r.name === `us-east-${role}-session-manager`)!).policy);
+            assert.deepStrictEqual(policy.Statement, [{
+                Sid: "SessionManagerOnly", Effect: "Allow", Resource: "*",
+                Action: ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+            }], role);
+        }
         const app = inRegion(run, "us-east").find((r) => r.name === "us-east-app" && r.type === "aws:ec2/instance:Instance")!;
         const profile = inRegion(run, "us-east").find((r) => r.type === "aws:iam/instanceProfile:InstanceProfile" && r.name === "us-east-app")!;
         assert.strictEqual(inputs(app).iamInstanceProfile, profile.wireOutputs.name);
@@ -208,10 +221,10 @@ describe("Region on GCP (us-eu: eu-west, a replica)", () => {
         const run = await stackRun("us-eu");
         assert.deepStrictEqual(countByType(inRegion(run, "eu-west")), {
             "gcp:compute/subnetwork:Subnetwork": 1,
-            "gcp:compute/firewall:Firewall": 4,
+            "gcp:compute/firewall:Firewall": 8,
             "gcp:compute/address:Address": 2,
-            "gcp:secretmanager/secret:Secret": 6,
-            "gcp:secretmanager/secretVersion:SecretVersion": 6,
+            "gcp:secretmanager/secret:Secret": 7,
+            "gcp:secretmanager/secretVersion:SecretVersion": 7,
             "tls:index/privateKey:PrivateKey": 1,
             "tls:index/certRequest:CertRequest": 1,
             "tls:index/locallySignedCert:LocallySignedCert": 1,
@@ -289,8 +302,13 @@ describe("runtime config (what the servers read every 30 s)", () => {
         const run = await stackRun("us-eu");
         const us = config(run, "us-east", "app-config");
         const eu = config(run, "eu-west", "app-config");
-        const { tls, ...rest } = us;
+        const { tls, files, services, migrations, readiness, enable, apply, monitorRole, ...rest } = us;
         assert.deepStrictEqual(rest, { writer: true, writeHost: region(run, "us-east").privateAddresses.database, readHost: region(run, "us-east").privateAddresses.database, port: 5432, maxReplicationLagSeconds: null, writesPaused: false });
+        assert.deepStrictEqual([apply, enable, monitorRole], ["/usr/local/lib/olympus/apply.sh", ["olympus-readiness.service", "olympus-metrics.timer"], "olympus_monitor"]);
+        assert.deepStrictEqual(migrations.map((m: { job: string }) => m.job), ["hydra-migrate", "kratos-migrate", "athena-migrate"]);
+        assert.deepStrictEqual(readiness.checks.map((c: { url: string }) => c.url), ["http://127.0.0.1:3000/health/ready", "http://127.0.0.1:4444/health/ready",
+            "http://127.0.0.1:4433/health/ready", "http://127.0.0.1:4466/health/ready"]);
+        assert.ok(files.length > 5 && services.length === 4);
         // Self-managed: the stack's own database CA, and the server's name checked too.
         const ca = reveal(ofType(run, "tls:index/selfSignedCert:SelfSignedCert").find((c) => c.name.startsWith("database-ca"))!.wireOutputs.certPem);
         assert.deepStrictEqual(tls, { sslMode: "verify-full", caPem: ca });
@@ -324,45 +342,62 @@ describe("user-data", () => {
         }
     });
 
-    it("fetches each secret at boot from the region's own store, by reference", async () => {
+    it("fetches each secret at boot from the region's own store, by reference (server.env), with curl alone", async () => {
         const run = await stackRun("us-eu");
         const app = inRegion(run, "eu-west").find((r) => r.name === "eu-west-app" && r.type === "gcp:compute/instance:Instance")!;
-        const apply = file(app, "/usr/local/lib/olympus/apply.sh");
+        const env = file(app, "/etc/olympus/server.env");
         const ref = (purpose: string) => inRegion(run, "eu-west").find((r) => r.name === `eu-west-${purpose}` && r.type === "gcp:secretmanager/secret:Secret")!.wireOutputs.name;
-        assert.ok(apply.includes(`master-key=${ref("master-key")} credentials=${ref("credentials")} app-config=${ref("app-config")} origin-tls=${ref("origin-tls")}`));
-        assert.match(file(app, "/usr/local/lib/olympus/fetch-secrets.sh"), /secretmanager\.googleapis\.com\/v1\/\$1\/versions\/latest:access/);
+        assert.match(env, new RegExp(`^OLYMPUS_SECRETS="master-key=${ref("master-key")} credentials=${ref("credentials")} app-config=${ref("app-config")} origin-tls=${ref("origin-tls")}"$`, "m"));
+        assert.match(env, /^OLYMPUS_CLOUD="gcp"$/m);
+        assert.match(file(app, "/usr/local/lib/olympus/cloud.sh"), /secretmanager\.googleapis\.com\/v1\/\$1\/versions\/latest:access/);
         const usApp = inRegion(run, "us-east").find((r) => r.name === "us-east-app" && r.type === "aws:ec2/instance:Instance")!;
-        assert.match(file(usApp, "/usr/local/lib/olympus/fetch-secrets.sh"), /aws secretsmanager get-secret-value --region us-east-1/);
+        assert.match(file(usApp, "/etc/olympus/server.env"), /^OLYMPUS_LOCATION="us-east-1"$/m);
+        assert.ok(!cloudConfig(usApp).packages.some((p) => /awscli|aws-cli/.test(p)), "no cloud CLI: curl signs the requests");
+        assert.ok(!cloudConfig(usApp).runcmd.some((c) => c[0] === "snap"), "nothing from snap");
     });
 
-    it("runs pinned images, exposes admin ports on loopback only, migrates and mails only where writes go", async () => {
+    it("runs pinned images, exposes them on loopback only behind Debian's Caddy, migrates and mails only where writes go", async () => {
         const run = await stackRun("us-eu");
         const app = inRegion(run, "eu-west").find((r) => r.name === "eu-west-app" && r.type === "gcp:compute/instance:Instance")!;
-        const compose = YAML.parse(file(app, "/etc/olympus/compose.yaml"));
+        assert.ok(cloudConfig(app).packages.includes("caddy"), "Caddy is Debian's package");
+        const compose = YAML.parse(serverFile(run, "eu-west", "app", "/etc/olympus/compose.yaml"));
         const config = loadConfig(run.config.values);
-        for (const s of ["caddy", "hera", "hydra", "kratos", "athena"]) assert.strictEqual(compose.services[s].image, config.images[s as "hydra"]);
-        assert.deepStrictEqual(compose.services.caddy.ports, ["443:443"]);
+        assert.strictEqual(compose.services.caddy, undefined);
+        for (const s of ["hera", "hydra", "kratos", "athena"]) assert.strictEqual(compose.services[s].image, config.images[s as "hydra"]);
         assert.deepStrictEqual(compose.services.hydra.ports, ["127.0.0.1:4444:4444", "127.0.0.1:4445:4445"]);
         assert.deepStrictEqual(compose.services["hydra-migrate"].profiles, ["migrate"]);
         assert.deepStrictEqual(compose.services["kratos-courier"].profiles, ["writer"]);
-        const apply = file(app, "/usr/local/lib/olympus/apply.sh");
-        assert.match(apply, /if \[ "\$\(jq -r \.writer [^)]+\)" = true \]; then\n(?:.*\n)*?.*--profile migrate run --rm "\$job"/);
-        const configure = file(app, "/usr/local/lib/olympus/configure.sh");
-        assert.match(configure, /echo "DSN=\$\(dsn hydra "\$write_host"\)"/);
-        assert.match(configure, /echo "DSN_READ=\$\(dsn hydra "\$read_host"\)"/);
+        assert.deepStrictEqual(compose.services.kratos.command, ["serve"], "one courier only: kratos serve does not watch the courier queue");
+        const services = regionConfig(run, "eu-west", "app").services as { name: string; dsn?: { write: string; read: string | null } }[];
+        // Upstream Hydra 2.2 and Kratos 1.3 read one database URL: every read goes where writes go.
+        assert.deepStrictEqual(services.map((x) => [x.name, x.dsn?.write, x.dsn?.read]),
+            [["hera", undefined, undefined], ["hydra", "DSN", null], ["kratos", "DSN", null], ["athena", "DSN", null]]);
     });
 
-    it("boots the database server from PGDG with the configured version and converges it from db-config", async () => {
+    it("installs PostgreSQL 17 from Debian's archive, keeps PostgreSQL from making its own cluster, and carries the node's files in db-config", async () => {
         const run = await stackRun("us-eu");
         const db = inRegion(run, "us-east").find((r) => r.name === "us-east-database" && r.type === "aws:ec2/instance:Instance")!;
         const cfg = cloudConfig(db);
-        assert.ok(cfg.runcmd.some((c) => c.join(" ") === "apt-get install -y postgresql-16"));
-        assert.match(file(db, "/usr/local/lib/olympus/olympus-db"), /^BIN='\/usr\/lib\/postgresql\/16\/bin'$/m);
-        const unit = file(db, "/etc/systemd/system/olympus-db.service");
-        assert.ok(unit.includes("olympus-db converge"));
+        assert.ok(cfg.packages.includes("postgresql-17"));
+        assert.ok(!cfg.runcmd.some((c) => /pgdg/.test(c.join(" "))), "no PGDG for Debian's own major");
+        assert.strictEqual(file(db, "/etc/postgresql-common/createcluster.d/olympus.conf"), "create_main_cluster = false\n");
+        assert.match(serverFile(run, "us-east", "db", "/etc/olympus/postgres/node.env"), /^PG_BIN="\/usr\/lib\/postgresql\/17\/bin"$/m);
+        const unit = serverFile(run, "us-east", "db", "/etc/systemd/system/olympus-db.service");
+        assert.match(unit, /^User=postgres$/m);
+        assert.match(unit, /^RequiresMountsFor=\/var\/lib\/olympus\/pgdata$/m);
+        assert.match(unit, /^AssertPathIsMountPoint=\/var\/lib\/olympus$/m);
         // A former primary back from an outage reads its (new) role before PostgreSQL starts.
-        assert.ok(unit.indexOf("ExecStartPre=/usr/local/lib/olympus/olympus-db-sync --boot") < unit.indexOf("ExecStart=/usr/bin/runuser"), unit);
-        assert.match(file(db, "/usr/local/lib/olympus/olympus-db-sync"), /elif ! systemctl is-active --quiet olympus-db.service; then/);
+        assert.ok(unit.indexOf("ExecStartPre=+/usr/local/lib/olympus/sync.sh --boot") < unit.indexOf("ExecStart=/usr/local/lib/olympus/olympus-db converge"), unit);
+    });
+
+    it("installs another PostgreSQL major from the PostgreSQL project's repository", async () => {
+        const base = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "stacks", "Pulumi.us-eu.yaml"), "utf8"));
+        base.config["olympus:database"].version = "16";
+        const run = await runOffline({ stackFile: tempStackFile("pg16", YAML.stringify(base)) });
+        const db = inRegion(run, "us-east").find((r) => r.name === "us-east-database" && r.type === "aws:ec2/instance:Instance")!;
+        const cfg = cloudConfig(db);
+        assert.ok(!cfg.packages.includes("postgresql-16") && cfg.packages.includes("postgresql-common"));
+        assert.deepStrictEqual(cfg.runcmd.slice(0, 2), [["/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh", "-y"], ["apt-get", "install", "-y", "postgresql-16"]]);
     });
 });
 

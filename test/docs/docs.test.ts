@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { LIB_DIR } from "../../components/runtime/bootstrap";
+import { LIB_DIR } from "../../components/runtime/files";
 import { TOP_LEVEL_KEYS, loadConfig } from "../../topology/config";
 import { planTopology } from "../../topology/plan";
 import { renderTopologiesDoc, TOPOLOGIES_DOC } from "../../tools/docs";
@@ -57,6 +57,10 @@ describe("docs: what they say exists", () => {
         for (const vm of [...ofType(run, "aws:ec2/instance:Instance"), ...ofType(run, "gcp:compute/instance:Instance")]) {
             const ud = String(vm.type.startsWith("aws:") ? inputs(vm).userData : inputs(vm).metadata["user-data"]);
             for (const f of YAML.parse(ud).write_files as { path: string }[]) written.add(f.path);
+        }
+        // The rest arrives through each region's config secret.
+        for (const v of run.resources.filter((r) => /secretVersion/.test(r.type) && /-(app|db)-config$/.test(r.name))) {
+            for (const f of JSON.parse(String(reveal(v.wireInputs.secretString ?? v.wireInputs.secretData))).files as { path: string }[]) written.add(f.path);
         }
         for (const f of DOCS) {
             for (const m of text(f).matchAll(new RegExp(`${LIB_DIR}/[a-z.-]+`, "g"))) assert.ok(written.has(m[0]), `${rel(f)}: ${m[0]}`);

@@ -1,4 +1,4 @@
-// A managed writer's roles and databases, made by the rendered olympus-bootstrap-roles script
+// A managed writer's roles and databases, made by olympus-bootstrap-roles (files/app/bootstrap-roles.sh)
 // against a real PostgreSQL whose admin is not a superuser (as RDS' master user and Cloud SQL's
 // `postgres` are not): over TLS with the CA checked, idempotent, and a rotated password takes effect.
 
@@ -7,7 +7,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROLES } from "../../components/database/postgres";
-import { renderBootstrapRolesScript } from "../../components/runtime/appServer";
+import { serviceSettings } from "../../components/runtime/appServer";
+import { FILES_DIR } from "../../components/runtime/files";
 import { PgNode, makeNodes, postgresAvailable } from "../../tools/pgcluster";
 
 const ADMIN = "olympus_admin";
@@ -27,13 +28,13 @@ describe("integration: a managed writer's roles, made by olympus-bootstrap-roles
         fs.writeFileSync(path.join(dir, "credentials"), JSON.stringify(creds));
         fs.writeFileSync(path.join(dir, "app-config"), JSON.stringify({
             writer: true, writeHost: "127.0.0.1", readHost: "127.0.0.1", port: node.port, maxReplicationLagSeconds: null,
-            tls: { sslMode }, bootstrapRoles: { adminUser: ADMIN },
+            tls: { sslMode }, bootstrapRoles: { adminUser: ADMIN }, monitorRole: ROLES.monitor, services: serviceSettings(),
         }));
     };
-    const runScript = () => {
-        const script = path.join(dir, "bootstrap-roles.sh");
-        fs.writeFileSync(script, renderBootstrapRolesScript({ secretsDir: dir, caFile: `${node.layout.configDir}/tls/ca.crt` }), { mode: 0o755 });
-        const r = spawnSync("bash", [script], { encoding: "utf8" });
+    const runScript = (caFile = `${node.layout.configDir}/tls/ca.crt`) => {
+        const r = spawnSync("bash", [path.join(FILES_DIR, "app", "bootstrap-roles.sh")], {
+            encoding: "utf8", env: { ...process.env, OLYMPUS_SECRETS_DIR: dir, OLYMPUS_DB_CA: caFile, OLYMPUS_PSQL: `${node.layout.binDir}/psql` },
+        });
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     const login = (user: string, password: string, db: string, query = "SELECT current_user") =>
@@ -92,14 +93,20 @@ describe("integration: a managed writer's roles, made by olympus-bootstrap-roles
         assert.match(old.stderr, /password authentication failed/);
     });
 
+    it("stops, naming it, when a password is missing from the credentials (no empty password is ever set)", () => {
+        const { kratos: _dropped, ...without } = credentials;
+        writeSecrets(without);
+        const r = runScript();
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr, /olympus-bootstrap-roles: the credentials secret has no kratos/);
+    });
+
     it("refuses a server whose certificate its CA did not sign", () => {
         writeSecrets(credentials);
-        const script = path.join(dir, "bootstrap-roles.sh");
         const otherCa = path.join(dir, "other-ca.crt");
         spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=other",
             "-keyout", path.join(dir, "other.key"), "-out", otherCa]);
-        fs.writeFileSync(script, renderBootstrapRolesScript({ secretsDir: dir, caFile: otherCa }), { mode: 0o755 });
-        const r = spawnSync("bash", [script], { encoding: "utf8" });
+        const r = runScript(otherCa);
         assert.notStrictEqual(r.status, 0);
         assert.match(r.stderr, /certificate verify failed/);
     });

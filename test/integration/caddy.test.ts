@@ -6,12 +6,13 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
-import * as os from "os";
 import * as path from "path";
 import { renderCaddyfile } from "../../components/runtime/caddyfile";
-import { renderReadinessScript } from "../../components/runtime/readiness";
+import { FILES_DIR } from "../../components/runtime/files";
 import { APP_SERVICES, AppService, SERVICE_SPECS, STATIC_CACHE_CONTROL } from "../../components/runtime/services";
+import { USER_OPERATIONS, outcome } from "../../topology/operations";
 import { freePort } from "../../tools/pgcluster";
+import { removeTempDir, tempDir } from "../tempdirs";
 
 interface StandIn {
     readonly port: number;
@@ -70,13 +71,14 @@ describe("integration: Caddy and the readiness probe", function () {
     let dir: string;
     let caddy: ChildProcess;
     let base: string;
-    let probe: string;
+    let config: string;
+    let probeEnv: NodeJS.ProcessEnv;
     const upstreams = {} as Record<AppService, StandIn>;
 
     before(async () => {
         const version = spawnSync("caddy", ["version"], { encoding: "utf8" });
         assert.strictEqual(version.status, 0, "Caddy is not installed (Debian's caddy package; .ci/run installs it)");
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-caddy-"));
+        dir = tempDir("caddy");
         for (const s of APP_SERVICES) upstreams[s] = await standIn(s);
         const port = await freePort();
         base = `http://127.0.0.1:${port}`;
@@ -88,12 +90,13 @@ describe("integration: Caddy and the readiness probe", function () {
             healthDir,
             upstreams: Object.fromEntries(APP_SERVICES.map((s) => [s, `127.0.0.1:${upstreams[s].port}`])) as Record<AppService, string>,
         }));
-        probe = path.join(dir, "readiness.sh");
-        fs.writeFileSync(probe, renderReadinessScript({
-            healthDir,
-            timeoutSeconds: 2,
-            checks: APP_SERVICES.map((s) => ({ name: s, url: `http://127.0.0.1:${upstreams[s].port}${SERVICE_SPECS[s].health}` })),
-        }), { mode: 0o755 });
+        // The probe as the server runs it (files/app/readiness.sh), reading app-config's checks.
+        config = path.join(dir, "app-config");
+        fs.writeFileSync(config, JSON.stringify({
+            readiness: { timeoutSeconds: 2, checks: APP_SERVICES.map((s) => ({ name: s, url: `http://127.0.0.1:${upstreams[s].port}${SERVICE_SPECS[s].health}` })) },
+            maxReplicationLagSeconds: null,
+        }));
+        probeEnv = { ...process.env, OLYMPUS_APP_CONFIG: config, OLYMPUS_HEALTH_DIR: healthDir };
         caddy = spawn("caddy", ["run", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdio: ["ignore", "ignore", "pipe"] });
         let log = "";
         caddy.stderr!.on("data", (d) => { log += d; });
@@ -102,13 +105,14 @@ describe("integration: Caddy and the readiness probe", function () {
 
     after(async () => {
         caddy?.kill();
+        // Removed first: a stand-in that fails to close must not leave the directory behind.
+        if (dir) removeTempDir(dir);
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
     /** Run the probe without blocking this process: the stand-ins it checks live here. */
     const runProbe = () => new Promise<{ status: number; stdout: string }>((resolve) => {
-        const child = spawn("bash", [probe], { stdio: ["ignore", "pipe", "inherit"] });
+        const child = spawn("bash", [path.join(FILES_DIR, "app", "readiness.sh"), "--once"], { env: probeEnv, stdio: ["ignore", "pipe", "inherit"] });
         let stdout = "";
         child.stdout.on("data", (d) => { stdout += d; });
         child.on("close", (status) => resolve({ status: status ?? -1, stdout }));
@@ -238,7 +242,7 @@ describe("integration: Caddy behind Cloudflare (origin certificate, authenticate
         });
 
     before(async () => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "olympus-caddy-edge-"));
+        dir = tempDir("caddy-edge");
         certs = makeCerts(dir, domain);
         for (const s of APP_SERVICES) upstreams[s] = await standIn(s);
         port = await freePort();
@@ -261,8 +265,9 @@ describe("integration: Caddy behind Cloudflare (origin certificate, authenticate
 
     after(async () => {
         caddy?.kill();
+        // Removed first: a stand-in that fails to close must not leave the directory behind.
+        if (dir) removeTempDir(dir);
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("serves the origin certificate for the domain, and never tries ACME", async () => {
@@ -312,5 +317,22 @@ describe("integration: Caddy behind Cloudflare (origin certificate, authenticate
         }
         const res = await request("/self-service/registration?flow=1", { method: "POST", client: "cloudflare" });
         assert.deepStrictEqual([res.status, JSON.parse(res.body).service], [200, "kratos"]);
+    });
+
+    it("does, with writes paused, what the operations table (README, runbooks, plan --down) says for every user operation", async () => {
+        fs.writeFileSync(path.join(healthDir, "writes-paused"), "");
+        try {
+            const got: string[] = [];
+            const want: string[] = [];
+            for (const op of USER_OPERATIONS) {
+                const res = await request(op.path, { method: op.method, client: "cloudflare" });
+                got.push(`${op.method} ${op.path}: ${res.status === 503 ? "refused" : res.status === 200 ? "works" : res.status}`);
+                want.push(`${op.method} ${op.path}: ${outcome(op, "writes-paused").works ? "works" : "refused"}`);
+            }
+            assert.deepStrictEqual(got, want);
+            assert.ok(want.some((w) => w.endsWith("refused")) && want.some((w) => w.endsWith("works")), "the table has both outcomes");
+        } finally {
+            fs.rmSync(path.join(healthDir, "writes-paused"));
+        }
     });
 });

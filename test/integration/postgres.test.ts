@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROLES, slotName } from "../../components/database/postgres";
-import { renderReadinessScript } from "../../components/runtime/readiness";
+import { FILES_DIR } from "../../components/runtime/files";
 import { PgNode, TEST_CREDENTIALS, makeNodes, postgresAvailable } from "../../tools/pgcluster";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,28 +122,34 @@ describe("integration: PostgreSQL streaming replication from the rendered files"
             assert.strictEqual(replica.sql("SELECT count(*) FROM pg_replication_slots"), "0", "a replica makes its slots when promoted");
         } finally {
             primary.sql(`SELECT pg_drop_replication_slot('${slotName("ap-new")}')`);
-            fs.rmSync(peers);
-            fs.rmSync(path.join(replica.layout.configDir, "peer-slots.json"), { force: true });
+            // Back to what each node's db-config says: the other region's slot.
+            fs.writeFileSync(peers, JSON.stringify([slotName("eu-west")]));
+            fs.writeFileSync(path.join(replica.layout.configDir, "peer-slots.json"), JSON.stringify([slotName("us-east")]));
         }
     });
 
     it("reports the real lag to the readiness probe: 503 while replay is paused behind, 200 once it catches up", async () => {
         const dir = fs.mkdtempSync(path.join(replica.root, "health-"));
-        const limit = path.join(dir, "limit");
+        const config = path.join(dir, "app-config");
         const passfile = path.join(dir, "pgpass");
         fs.writeFileSync(passfile, `127.0.0.1:${replica.port}:postgres:${ROLES.monitor}:${TEST_CREDENTIALS.monitor}\n`, { mode: 0o600 });
-        const probe = path.join(dir, "readiness.sh");
-        fs.writeFileSync(probe, renderReadinessScript({
-            healthDir: path.join(dir, "health"), timeoutSeconds: 2, checks: [],
-            replication: { conninfo: `host=127.0.0.1 port=${replica.port} dbname=postgres user=${ROLES.monitor} ${tls(replica)}`, limitFile: limit, psql: path.join(replica.layout.binDir, "psql") },
-        }), { mode: 0o755 });
+        // What the probe reads of app-config: where the local database is, and the replica region's lag limit.
+        const limit = (seconds: number | null) => fs.writeFileSync(config, JSON.stringify({
+            readiness: { checks: [], timeoutSeconds: 2 }, maxReplicationLagSeconds: seconds, readHost: "127.0.0.1", port: replica.port, monitorRole: ROLES.monitor,
+        }));
         const run = () => new Promise<{ status: number; stdout: string }>((resolve) => {
-            const child = spawn("bash", [probe], { env: { ...process.env, PGPASSFILE: passfile }, stdio: ["ignore", "pipe", "inherit"] });
+            const child = spawn("bash", [path.join(FILES_DIR, "app", "readiness.sh"), "--once"], {
+                env: {
+                    ...process.env, PGPASSFILE: passfile, PGSSLMODE: "verify-full", PGSSLROOTCERT: `${replica.layout.configDir}/tls/ca.crt`,
+                    OLYMPUS_APP_CONFIG: config, OLYMPUS_HEALTH_DIR: path.join(dir, "health"), OLYMPUS_PSQL: path.join(replica.layout.binDir, "psql"),
+                },
+                stdio: ["ignore", "pipe", "inherit"],
+            });
             let stdout = "";
             child.stdout.on("data", (d) => { stdout += d; });
             child.on("close", (status) => resolve({ status: status ?? -1, stdout }));
         });
-        fs.writeFileSync(limit, "2\n");
+        limit(2);
         assert.strictEqual((await run()).status, 0, "caught up: ready");
         replica.sql("SELECT pg_wal_replay_pause()");
         primary.sql("INSERT INTO identities VALUES (3, 'grace@example.com')", "kratos");
@@ -153,9 +159,9 @@ describe("integration: PostgreSQL streaming replication from the rendered files"
         const seconds = Number(/replication: ([\d.]+)s behind \(at most 2s\)/.exec(behind.stdout)?.[1]);
         assert.ok(seconds >= 3 && seconds < 60, `lag reported: ${behind.stdout}`);
         assert.strictEqual(Number(ok(replica.db("lag"), "lag")) >= 3, true);
-        fs.rmSync(limit);
+        limit(null);
         assert.strictEqual((await run()).status, 0, "a writer region does not gate on lag");
-        fs.writeFileSync(limit, "2\n");
+        limit(2);
         replica.sql("SELECT pg_wal_replay_resume()");
         primary.sql("INSERT INTO identities VALUES (4, 'heartbeat@example.com')", "kratos");
         await until(() => Number(replica.db("lag").stdout) < 2, "replay to catch up");

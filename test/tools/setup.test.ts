@@ -116,14 +116,14 @@ describe("npm test's prerequisite check", () => {
             `npm test: missing root (this is uid 1000), caddy (apt package caddy), PostgreSQL server binaries of major 17, 16, 15, 14 in ${dir}/<major>/bin (apt package postgresql), ` +
             "psql (apt package postgresql-client), openssl (apt package openssl), jq (apt package jq), curl (apt package curl), " +
             "CA certificates (apt package ca-certificates), debootstrap (apt package debootstrap), Debian's archive keyring (apt package debian-archive-keyring), " +
-            "systemd-nspawn (apt package systemd-container), ip (apt package iproute2), shellcheck (apt package shellcheck). " +
+            "systemd-nspawn (apt package systemd-container), ip (apt package iproute2), shellcheck (apt package shellcheck), apt-ftparchive (apt package apt-utils), losetup (apt package mount). " +
             "Run `npm run test:all`: it installs the missing packages (apt-get, as root or through sudo -n), then runs the suite as root.");
     });
 
     it("is silent on a machine that has everything", () => {
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin, { recursive: true });
-        for (const c of ["caddy", "psql", "openssl", "jq", "curl", "debootstrap", "systemd-nspawn", "ip", "shellcheck"]) fs.writeFileSync(path.join(bin, c), "", { mode: 0o755 });
+        for (const c of ["caddy", "psql", "openssl", "jq", "curl", "debootstrap", "systemd-nspawn", "ip", "shellcheck", "apt-ftparchive", "losetup"]) fs.writeFileSync(path.join(bin, c), "", { mode: 0o755 });
         for (const f of ["etc/ssl/certs/ca-certificates.crt", "usr/share/keyrings/debian-archive-keyring.gpg"]) {
             fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
             fs.writeFileSync(path.join(dir, f), "");
@@ -249,8 +249,8 @@ describe("the example workflow's test job, on a fresh Debian 13 as a hosted runn
 
     it("starts with sudo and without Caddy, PostgreSQL, jq, curl or the machine-test tools", () => {
         assert.ok(preinstalled.has("sudo"));
-        // minbase brings the keyring, and ca-certificates brings openssl.
-        assert.deepStrictEqual(aptPackages.filter((p) => preinstalled.has(p)), ["openssl", "ca-certificates", "debian-archive-keyring"]);
+        // minbase brings the keyring and util-linux's mount (losetup), and ca-certificates brings openssl.
+        assert.deepStrictEqual(aptPackages.filter((p) => preinstalled.has(p)), ["openssl", "ca-certificates", "debian-archive-keyring", "mount"]);
     });
 
     it("stops `npm ci && npm test` at once, with one message naming what is missing and the setup command", async () => {
@@ -260,7 +260,7 @@ describe("the example workflow's test job, on a fresh Debian 13 as a hosted runn
         assert.deepStrictEqual(messages, [
             "npm test: missing root (this is uid 1001), caddy (apt package caddy), PostgreSQL server binaries of major 17, 16, 15, 14 in /usr/lib/postgresql/<major>/bin " +
             "(apt package postgresql), psql (apt package postgresql-client), jq (apt package jq), curl (apt package curl), debootstrap (apt package debootstrap), " +
-            "systemd-nspawn (apt package systemd-container), ip (apt package iproute2), shellcheck (apt package shellcheck). " +
+            "systemd-nspawn (apt package systemd-container), ip (apt package iproute2), shellcheck (apt package shellcheck), apt-ftparchive (apt package apt-utils). " +
             "Run `npm run test:all`: it installs the missing packages (apt-get, as root or through sudo -n), then runs the suite as root.",
         ]);
         assert.doesNotMatch(r.output, /> olympus-multi-region@\S+ typecheck|passing|failing/, "neither the type-check nor any spec ran");

@@ -46,7 +46,7 @@ describe("stack config", () => {
         it("parses with every default filled in", () => {
             const config: OlympusConfig = parseConfig(base());
             assert.strictEqual(config.topology, "single-primary");
-            assert.deepStrictEqual(config.database, { mode: "self-managed", version: "16", backupRetentionDays: 7, rdsInstanceClass: "db.m6i.large", cloudSqlTier: "db-custom-2-8192" });
+            assert.deepStrictEqual(config.database, { mode: "self-managed", version: "17", backupRetentionDays: 7, rdsInstanceClass: "db.m6i.large", cloudSqlTier: "db-custom-2-8192" });
             assert.deepStrictEqual(config.servers, {
                 app: { aws: "t3.medium", gcp: "e2-medium", diskGb: 30 },
                 database: { aws: "m6i.large", gcp: "n2-standard-2", diskGb: 30, dataDiskGb: 100 },

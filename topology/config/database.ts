@@ -1,14 +1,14 @@
 // olympus:database: who runs PostgreSQL, which major, how long backups are kept.
 
 import { Checker } from "./checker";
-import { DATABASE_KEYS, DATABASE_MODES, DatabaseConfig, NAMESPACE, POSTGRES_VERSIONS, RegionConfig, Topology } from "./types";
+import { DATABASE_KEYS, DATABASE_MODES, DEFAULT_POSTGRES_VERSION, DatabaseConfig, NAMESPACE, POSTGRES_VERSIONS, RegionConfig, Topology } from "./types";
 
 export function parseDatabase(c: Checker, value: unknown, topology: Topology | undefined, regions: RegionConfig[]): DatabaseConfig | undefined {
     const path = `${NAMESPACE}:database`;
     const d = value === undefined ? {} : c.map(path, value, DATABASE_KEYS);
     if (!d) return undefined;
     const mode = d.mode === undefined ? "self-managed" : c.oneOf(`${path}.mode`, d.mode, DATABASE_MODES, "database mode");
-    const versionText = d.version === undefined ? "16" : typeof d.version === "number" ? String(d.version) : d.version;
+    const versionText = d.version === undefined ? DEFAULT_POSTGRES_VERSION : typeof d.version === "number" ? String(d.version) : d.version;
     const version = c.oneOf(`${path}.version`, versionText, POSTGRES_VERSIONS, "PostgreSQL major version");
     const clouds = [...new Set(regions.map((r) => r.cloud))];
     if (mode === "managed" && topology === "single-primary" && clouds.length > 1) {

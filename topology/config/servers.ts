@@ -42,7 +42,14 @@ const IMAGE = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::([A-
 
 export function parseImages(c: Checker, value: unknown): ImagesConfig | undefined {
     const path = `${NAMESPACE}:images`;
-    const m = value === undefined ? {} : c.map(path, value, IMAGE_KEYS);
+    // Caddy was a container image before it became Debian's package on the app server (CHANGELOG 0.2.0).
+    let images = value;
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && "caddy" in value) {
+        c.fail(`${path}.caddy`, "is no longer used: Caddy is Debian's package on the app server, so the binary the tests run is the one shipped",
+            `remove ${path}.caddy; Caddy follows the servers' Debian release`);
+        images = Object.fromEntries(Object.entries(value).filter(([k]) => k !== "caddy"));
+    }
+    const m = images === undefined ? {} : c.map(path, images, IMAGE_KEYS);
     if (!m) return undefined;
     const out: Partial<Record<Service, string>> = {};
     for (const service of SERVICES) {

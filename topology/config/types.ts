@@ -11,8 +11,9 @@ export const TOPOLOGIES: readonly Topology[] = ["single-primary", "per-region"];
 
 export type DatabaseMode = "self-managed" | "managed";
 export const DATABASE_MODES: readonly DatabaseMode[] = ["self-managed", "managed"];
-/** PostgreSQL majors offered by RDS, Cloud SQL and the PGDG apt repository alike. */
+/** PostgreSQL majors offered by RDS, Cloud SQL and the PGDG apt repository alike (Debian 13 ships 17). */
 export const POSTGRES_VERSIONS = ["14", "15", "16", "17"] as const;
+export const DEFAULT_POSTGRES_VERSION = "17";
 export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
 
 export type CloudflarePlan = "free" | "pro" | "business" | "enterprise";
@@ -112,7 +113,7 @@ export interface EdgeConfig {
 export interface DatabaseConfig {
     /** Default `self-managed` (PostgreSQL on VMs; works across clouds). */
     readonly mode: DatabaseMode;
-    /** Default "16". */
+    /** Default "17" (Debian 13's own; 14-16 come from the PostgreSQL project's repository). */
     readonly version: PostgresVersion;
     /** Days of backups the writers keep (RDS, Cloud SQL, data-disk snapshots). Default 7. */
     readonly backupRetentionDays: number;
@@ -164,12 +165,12 @@ export interface ServersConfig {
     readonly database: ServerSize & { readonly dataDiskGb: number };
 }
 
-export const SERVICES = ["caddy", "hera", "hydra", "kratos", "athena"] as const;
+/** The Olympus services that run as containers. Caddy is Debian's package on the app server, not an image. */
+export const SERVICES = ["hera", "hydra", "kratos", "athena"] as const;
 export type Service = (typeof SERVICES)[number];
 /** Container images: exact versions, never `latest`. */
 export type ImagesConfig = Readonly<Record<Service, string>>;
 export const DEFAULT_IMAGES: ImagesConfig = {
-    caddy: "docker.io/library/caddy:2.8.4",
     hera: "ghcr.io/olympus-iam/hera:1.4.2",
     hydra: "docker.io/oryd/hydra:v2.2.0",
     kratos: "docker.io/oryd/kratos:v1.3.1",
